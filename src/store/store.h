@@ -100,6 +100,34 @@ void lmd_store_manifest_free(lmd_store_manifest *m);
 lmd_status lmd_store_manifest_dump(const lmd_store_manifest *m, char **out, size_t *len,
                                    lmd_err *err);
 
+/* ---- Modelfile ---- */
+typedef struct {
+    char cmd[16];   /* lower case: from parameter template system adapter license message */
+    char *name;     /* PARAMETER name or MESSAGE role (lower case); NULL otherwise */
+    char *value;    /* the argument, quotes removed; never NULL */
+    int line;       /* 1-based line of the instruction */
+} lmd_modelfile_cmd;
+
+typedef struct {
+    lmd_modelfile_cmd *cmds;
+    int64_t n;
+} lmd_modelfile;
+
+#define LMD_MODELFILE_MAX_BYTES (16u << 20)
+#define LMD_MODELFILE_MAX_CMDS 4096
+
+/* Parses Modelfile text: case-insensitive instructions, '#' comments, "..." and """...""" values
+ * (multi-line), PARAMETER names and values type-checked against Ollama's options (stop may
+ * repeat), MESSAGE roles system/user/assistant. Errors are LMD_E_INVALID and start with
+ * "line N:". Free with lmd_modelfile_free. */
+lmd_status lmd_modelfile_parse(const char *text, size_t len, lmd_modelfile *out, lmd_err *err);
+void lmd_modelfile_free(lmd_modelfile *mf);
+/* Renders a params JSON object ({"stop":[..],"temperature":0.7}) from the PARAMETER lines of
+ * mf merged over base_json (may be NULL); a key set in mf replaces the base value. Caller frees
+ * *out (NULL when no parameters at all). */
+lmd_status lmd_modelfile_params_json(const lmd_modelfile *mf, const char *base_json, char **out,
+                                     lmd_err *err);
+
 /* ---- Queries ---- */
 typedef struct {
     lmd_store_name name;
