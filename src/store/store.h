@@ -164,6 +164,28 @@ lmd_status lmd_store_resolve(lmd_store *s, const char *name, lmd_store_model **o
                              lmd_err *err);
 void lmd_store_model_free(lmd_store_model *m);
 
+/* What `lmd show` and the config blob say about a GGUF file. */
+typedef struct {
+    char architecture[64];     /* general.architecture */
+    char file_type[32];        /* "Q4_K_M", from general.file_type (else from the tensors) */
+    char parameter_size[32];   /* Ollama's HumanNumber of the parameter count: "8.0B" */
+    uint64_t n_params;
+    uint64_t context_length;   /* <arch>.context_length, 0 if absent */
+    uint64_t embedding_length; /* <arch>.embedding_length, 0 if absent */
+    bool has_chat_template;    /* tokenizer.chat_template present */
+    bool is_embedding;         /* <arch>.pooling_type set: an embedding model */
+} lmd_store_gguf_info;
+
+/* Reads the facts above from a GGUF file (validated by the gguf reader). */
+lmd_status lmd_store_gguf_info_read(const char *path, lmd_store_gguf_info *out, lmd_err *err);
+/* llama.cpp's name of a file type id ("Q4_K_M"), NULL when unknown. */
+const char *lmd_store_file_type_name(uint64_t ftype);
+
+/* Capabilities as Ollama reports them ("completion", "tools", "insert", "vision",
+ * "embedding"), written as a comma-free list into names[], returns the count. */
+int lmd_store_capabilities(const lmd_store_model *m, const lmd_store_gguf_info *info,
+                           const char *names[8]);
+
 /* ---- Operations ---- */
 /* Copies the manifest of src to dst (same bytes, so the same ID). */
 lmd_status lmd_store_copy(lmd_store *s, const char *src, const char *dst, lmd_err *err);
