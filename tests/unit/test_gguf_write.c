@@ -73,7 +73,7 @@ T_TEST(gguf_writer_values_read_back) {
 T_TEST(gguf_writer_refuses_bad_tensors_and_alignment) {
     lmd_gguf_writer *w = lmd_gguf_writer_new();
     lmd_err err = { 0 };
-    uint8_t data[64] = { 0 };
+    uint8_t data[128] = { 0 };
     int64_t ne[4] = { 32, 1, 1, 1 };
     T_EQ_INT(lmd_gguf_add_tensor(w, "q", LMD_TYPE_Q8_0, 1, ne, data, &err), LMD_OK);
     T_EQ_INT(lmd_gguf_add_tensor(w, "q", LMD_TYPE_Q8_0, 1, ne, data, &err), LMD_E_INVALID);
