@@ -89,4 +89,11 @@ typedef enum { LMD_PARAM_INT, LMD_PARAM_FLOAT, LMD_PARAM_BOOL, LMD_PARAM_STRINGS
 /* Kind of an Ollama option; false when the name is unknown. */
 bool lmd_param_kind_of(const char *name, lmd_param_kind *kind);
 
+/* ---- convert.c: Hugging Face safetensors folder -> GGUF ---- */
+/* True when dir looks like a HF model folder (config.json present). */
+bool lmd_hf_dir_is_model(const char *dir);
+/* Converts dir (config.json + tokenizer.json + *.safetensors, llama family) into a GGUF file at
+ * out_path (F32, or F16 when want_f16). */
+lmd_status lmd_hf_convert(const char *dir, const char *out_path, bool want_f16, lmd_err *err);
+
 #endif
