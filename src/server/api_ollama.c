@@ -186,13 +186,15 @@ static enum MHD_Result generate_or_chat(lmd_conn *c, bool chat) {
         json_decref(req);
         return res;
     }
-    char *text = chat ? lmd_render_chat(sm, messages)
-                      : raw ? strdup(prompt) : lmd_render_generate(sm, tmpl, system, prompt);
+    lmd_err terr = { 0 };
+    char *text = chat ? lmd_render_chat(sm, messages, &terr)
+                      : raw ? strdup(prompt) : lmd_render_generate(sm, tmpl, system, prompt, &terr);
     json_decref(req);
     if (!text) {
         lmd_gen_opts_free(&opts);
         lmd_models_release(c->srv->models, inst, keep_alive_ms);
-        return lmd_reply_error(c, 500, NULL, NULL, "out of memory rendering the prompt");
+        return lmd_reply_error(c, terr.status == LMD_E_NOMEM ? 500 : 400, "template", NULL,
+                               "rendering the prompt: %s", terr.msg[0] ? terr.msg : "out of memory");
     }
     res = lmd_start_text_job(c, chat ? LMD_JOB_CHAT : LMD_JOB_GENERATE, inst, model, text,
                              &opts, 1, stream, false, 0, false, keep_alive_ms, load_ns);

@@ -148,7 +148,8 @@ static enum MHD_Result oai(lmd_conn *c, bool chat) {
     json_decref(opt);
     if (max_tokens > 0) opts.num_predict = max_tokens;
     char *text = NULL;
-    if (!f.failed) text = chat ? lmd_render_chat(sm, flat) : strdup(prompt ? prompt : "");
+    lmd_err terr = { 0 };
+    if (!f.failed) text = chat ? lmd_render_chat(sm, flat, &terr) : strdup(prompt ? prompt : "");
     json_decref(flat);
     json_decref(req);
     if (f.failed || !text) {
@@ -156,7 +157,8 @@ static enum MHD_Result oai(lmd_conn *c, bool chat) {
         lmd_gen_opts_free(&opts);
         lmd_models_release(c->srv->models, inst, keep_alive_ms);
         if (f.failed) return lmd_reply_jf(c, &f);
-        return lmd_reply_error(c, 500, NULL, NULL, "out of memory");
+        return lmd_reply_error(c, terr.status == LMD_E_NOMEM ? 500 : 400, NULL, NULL,
+                               "rendering the prompt: %s", terr.msg[0] ? terr.msg : "out of memory");
     }
     res = lmd_start_text_job(c, chat ? LMD_JOB_OAI_CHAT : LMD_JOB_OAI_COMPLETION, inst, model_buf,
                              text, &opts, (int)n, stream, include_usage, (int)top_logprobs,

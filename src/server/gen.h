@@ -25,6 +25,9 @@ typedef struct {
     int32_t n_vocab;
     int64_t n_ctx_train;
     char *template_text;   /* Ollama template layer, or NULL */
+    struct lmd_gotmpl *gotmpl;   /* parsed template layer (or the default "{{ .Prompt }}") */
+    struct lmd_jinja *jinja;     /* the GGUF's chat template when there is no template layer */
+    char *bos_text, *eos_text;   /* for Jinja templates */
     char *system;          /* default system prompt, or NULL */
     json_t *params;        /* default options from the params layer, or NULL */
     char family[64], parameter_size[32], quantization[32];
@@ -132,10 +135,12 @@ enum MHD_Result lmd_start_text_job(lmd_conn *c, lmd_job_kind kind, lmd_model_ins
                                    int top_logprobs, bool want_logprobs, int64_t keep_alive_ms,
                                    int64_t load_ns);
 
-/* Prompt (prompt.c): renders with the model's template (fallback: system + prompt). */
+/* Prompt (prompt.c), as Ollama builds it: the model's Go template (or a request's template
+ * override) with .System/.Prompt or .Messages; a GGUF Jinja chat template when the model
+ * has no template layer. On failure returns NULL and fills err. */
 char *lmd_render_generate(const lmd_srv_model *sm, const char *template_override,
-                          const char *system, const char *prompt);
-/* messages: array of {role, content}; content string (OpenAI parts are flattened first). */
-char *lmd_render_chat(const lmd_srv_model *sm, const json_t *messages);
+                          const char *system, const char *prompt, lmd_err *err);
+/* messages: array of {role, content} (OpenAI parts are flattened first). */
+char *lmd_render_chat(const lmd_srv_model *sm, const json_t *messages, lmd_err *err);
 
 #endif

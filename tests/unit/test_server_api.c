@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "server/gen.h"
 #include "server/server.h"
+#include "template/gotmpl.h"
 
 #define BT LMD_ENGINE_BLOCK_TOKENS
 #define VOCAB 256
@@ -96,6 +97,9 @@ static lmd_status fake_load(void *ctx, lmd_model_inst *inst, int64_t num_ctx, lm
                            .n_ctx = 1024, .model_key = inst->name };
     lmd_status st = lmd_engine_create(&m->em, &eo, &inst->engine, err);
     if (st != LMD_OK) return st;
+    const char *tmpl = "{{ if .System }}{{ .System }}\n\n{{ end }}{{ .Prompt }}";
+    if (lmd_gotmpl_parse(tmpl, strlen(tmpl), "fake", NULL, &m->sm.gotmpl, err) != LMD_OK)
+        return LMD_E_INVALID;
     inst->payload = &m->sm;
     inst->n_ctx = 1024;
     snprintf(inst->digest, sizeof inst->digest, "sha256:%064d", 0);
@@ -106,6 +110,7 @@ static lmd_status fake_load(void *ctx, lmd_model_inst *inst, int64_t num_ctx, lm
 static void fake_unload(void *ctx, lmd_model_inst *inst) {
     lmd_engine_free(inst->engine);
     fake *m = (fake *)((char *)inst->payload - offsetof(fake, sm));
+    lmd_gotmpl_free(m->sm.gotmpl);
     free(m->kv);
     free(m);
 }
