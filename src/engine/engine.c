@@ -38,6 +38,7 @@ void lmd_seq_finish(lmd_engine *e, lmd_seq *s, lmd_engine_finish reason, lmd_sta
     r.prompt_ns = t_first - t_admit;
     r.eval_ns = s->n_generated ? now - s->t_first_ns : 0;
     e->n_done++;
+    if (reason == LMD_FINISH_CANCELLED) e->n_cancelled++;
     if (s->req.on_done) s->req.on_done(s->req.user, &r);
     seq_free(s);
 }

@@ -108,7 +108,7 @@ typedef struct {
     int64_t n_blocks, n_free_blocks, n_cached_blocks, n_used_blocks;
     int n_running, n_waiting;
     uint64_t n_steps, n_preemptions, n_cache_hit_blocks, n_evictions;
-    uint64_t n_requests_done;
+    uint64_t n_requests_done, n_cancelled;
 } lmd_engine_stats;
 
 typedef struct lmd_engine lmd_engine;

@@ -50,7 +50,7 @@ struct lmd_engine {
     int64_t *tables_n;         /* (max_seqs) */
     lmd_seq **batch_seqs;      /* (max_seqs) */
     float *logits;             /* (max_seqs, n_vocab) */
-    uint64_t n_steps, n_preemptions, n_done;
+    uint64_t n_steps, n_preemptions, n_done, n_cancelled;
     pthread_t thread;
     bool has_thread;
 };

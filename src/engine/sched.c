@@ -200,6 +200,7 @@ static void publish_stats(lmd_engine *e) {
         .n_cache_hit_blocks = e->blocks.n_hits,
         .n_evictions = e->blocks.n_evictions,
         .n_requests_done = e->n_done,
+        .n_cancelled = e->n_cancelled,
     };
     pthread_mutex_unlock(&e->mu);
 }

@@ -45,7 +45,7 @@ enum MHD_Result lmd_h_ps(lmd_conn *c) {
         if (!strncmp(digest, "sha256:", 7)) digest += 7;
         json_t *o = json_pack(
             "{s:s,s:s,s:I,s:s,s:{s:s,s:s,s:[],s:s,s:s,s:s},s:s,s:I,s:I,"
-            "s:{s:I,s:I,s:I,s:I,s:i,s:i,s:I,s:I}}",
+            "s:{s:I,s:I,s:I,s:I,s:i,s:i,s:I,s:I,s:I}}",
             "name", r->name, "model", r->name, "size", (json_int_t)r->size_bytes, "digest",
             digest, "details", "parent_model", "", "format", "gguf", "families", "family", "",
             "parameter_size", "", "quantization_level", "", "expires_at", exp, "size_vram",
@@ -56,7 +56,8 @@ enum MHD_Result lmd_h_ps(lmd_conn *c) {
             (json_int_t)r->stats.n_cached_blocks, "kv_blocks_free",
             (json_int_t)r->stats.n_free_blocks, "running", r->stats.n_running, "waiting",
             r->stats.n_waiting, "preemptions", (json_int_t)r->stats.n_preemptions,
-            "requests_done", (json_int_t)r->stats.n_requests_done);
+            "requests_done", (json_int_t)r->stats.n_requests_done, "cancelled",
+            (json_int_t)r->stats.n_cancelled);
         if (o) json_array_append_new(arr, o);
     }
     return lmd_reply_json(c, 200, json_pack("{s:o}", "models", arr));

@@ -435,6 +435,9 @@ T_TEST(server_disconnecting_client_frees_its_blocks) {
     }
     T_EQ_INT(used, 0);
     T_EQ_INT(running, 0);
+    row = engine_row();
+    T_EQ_INT(json_integer_value(json_object_get(row, "cancelled")), 1);
+    json_decref(row);
     stop();
 }
 
