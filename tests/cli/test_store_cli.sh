@@ -73,7 +73,7 @@ nblobs=$(ls "$LMD_MODELS/blobs" | wc -l)
 check "rm of one copy keeps shared blobs" '$LMD rm stories >/dev/null && [ "$(ls "$LMD_MODELS/blobs" | wc -l)" = "$nblobs" ]'
 $LMD rm nope >/dev/null 2>"$T/err"; rc=$?
 check "rm of a missing model fails with a clear message" '[ $rc = 1 ] && grep -q "model .nope:latest. not found" "$T/err"'
-check "rm of every model prunes every blob" '$LMD rm me/stories:v2 llama3 someone/mistral-tools:7b again >/dev/null && [ -z "$(ls "$LMD_MODELS/blobs")" ]'
+check "rm of every model prunes every blob" '$LMD rm me/stories:v2 llama3 someone/mistral-tools:7b again tiny-hf >/dev/null && [ -z "$(ls "$LMD_MODELS/blobs")" ]'
 check "bad names are usage errors" '$LMD cp "../x" y 2>/dev/null; [ $? = 2 ]'
 check "OLLAMA_MODELS is accepted as the store" '(unset LMD_MODELS; export OLLAMA_MODELS=$T/ollama; python3 tests/registry/mkstore.py $OLLAMA_MODELS registry.ollama.ai/library/x/latest "$GGUF" >/dev/null; $LMD list | grep -q "^x:latest")'
 
