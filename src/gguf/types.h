@@ -42,7 +42,9 @@ typedef enum {
     LMD_TYPE_TQ1_0 = 34,
     LMD_TYPE_TQ2_0 = 35,
     LMD_TYPE_MXFP4 = 39,
-    LMD_TYPE_COUNT = 40,
+    LMD_TYPE_NVFP4 = 40,
+    LMD_TYPE_Q1_0 = 41,
+    LMD_TYPE_COUNT = 42,
 } lmd_type;
 
 typedef struct {

@@ -1,0 +1,92 @@
+/* store_int.h — declarations shared only inside src/store/: the file-operation layer (every
+ * write goes through it so tests can fail the Nth call), digests, blob import, manifest
+ * files. */
+#ifndef LMD_STORE_INT_H
+#define LMD_STORE_INT_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+
+#include "store/store.h"
+
+#define LMD_STORE_PATH_MAX 4096
+/* The root is at most LMD_STORE_PATH_MAX - 1024 bytes (checked at open) and every component
+ * below it is bounded (name parts <= 350/80 bytes, digests 71), so the snprintf calls that
+ * build paths cannot truncate; GCC cannot see those bounds, hence: */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+struct lmd_store {
+    char root[LMD_STORE_PATH_MAX];
+};
+
+/* ---- fsio.c: file operations with fault injection ---- */
+ssize_t lmd_fs_write_all(int fd, const void *buf, size_t n);  /* -1 + errno on failure */
+int lmd_fs_fsync(int fd);
+int lmd_fs_rename(const char *from, const char *to);
+int lmd_fs_unlink(const char *path);
+int lmd_fs_mkdir(const char *path);   /* EEXIST counts as success when it is a real dir */
+int lmd_fs_fsync_dir(const char *dir);
+/* Opens a fresh temporary file next to `final_path` (same directory, name ".lmd-tmp-..."),
+ * writes nothing; *tmp receives its path. */
+lmd_status lmd_fs_tmp_open(const char *final_path, int *fd, char *tmp, size_t cap,
+                           lmd_err *err);
+/* temp + fsync + rename + fsync(dir). */
+lmd_status lmd_fs_write_atomic(const char *path, const void *data, size_t n, lmd_err *err);
+/* Reads a regular file (never following a symlink) of at most max_bytes; NUL-terminated. */
+lmd_status lmd_fs_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                            lmd_err *err);
+/* mkdir -p of root/rel where rel's components were validated; refuses symlinks. */
+lmd_status lmd_fs_mkdirs(const char *root, const char *rel, lmd_err *err);
+/* Directory part of path into buf. */
+void lmd_fs_dirname(const char *path, char *buf, size_t cap);
+
+/* ---- digest.c ---- */
+typedef struct { EVP_MD_CTX *ctx; } lmd_sha256;
+lmd_status lmd_sha256_init(lmd_sha256 *h, lmd_err *err);
+void lmd_sha256_update(lmd_sha256 *h, const void *p, size_t n);
+void lmd_sha256_final_hex(lmd_sha256 *h, char hex[65]);  /* frees the context */
+void lmd_sha256_free(lmd_sha256 *h);
+void lmd_sha256_hex(const void *p, size_t n, char hex[65]);
+/* Hashes a file's first `n_bytes` bytes (all when n_bytes == UINT64_MAX). */
+lmd_status lmd_sha256_file(const char *path, uint64_t n_bytes, char hex[65], uint64_t *size,
+                           lmd_err *err);
+/* Copies the 64 hex digits of a validated digest into hex. */
+void lmd_digest_hex(const char *digest, char hex[65]);
+
+/* ---- blob.c ---- */
+/* Stores bytes as a blob; *digest receives "sha256:<hex>". */
+lmd_status lmd_blob_put(lmd_store *s, const void *data, size_t n, char digest[72],
+                        lmd_err *err);
+/* Copies a file into the store as a blob (hashing while copying). */
+lmd_status lmd_blob_import(lmd_store *s, const char *src_path, char digest[72],
+                           uint64_t *size, lmd_store_progress_fn progress, void *ud,
+                           lmd_err *err);
+/* Names an already-written temp file as the blob of `hex` after checking its hash. */
+lmd_status lmd_blob_commit(lmd_store *s, const char *tmp_path, const char *hex, lmd_err *err);
+bool lmd_blob_exists(lmd_store *s, const char *digest, uint64_t size);
+/* Reads a small blob, verifying its digest. */
+lmd_status lmd_blob_read(lmd_store *s, const char *digest, size_t max_bytes, char **out,
+                         size_t *len, lmd_err *err);
+
+/* ---- manifest.c ---- */
+/* Path of a name's manifest: exact, or the case-insensitive match that exists. */
+lmd_status lmd_manifest_path(lmd_store *s, const lmd_store_name *n, bool must_exist,
+                             char *buf, size_t cap, lmd_err *err);
+lmd_status lmd_manifest_read(lmd_store *s, const lmd_store_name *n, char **json, size_t *len,
+                             char *path, size_t path_cap, lmd_err *err);
+/* Writes the manifest JSON for n atomically (removing a differently-cased old copy). */
+lmd_status lmd_manifest_write(lmd_store *s, const lmd_store_name *n, const char *json,
+                              size_t len, lmd_err *err);
+/* Calls fn for every well-formed manifest path in the store. */
+typedef lmd_status (*lmd_manifest_visit_fn)(void *ud, const lmd_store_name *n,
+                                            const char *path);
+lmd_status lmd_manifest_walk(lmd_store *s, lmd_manifest_visit_fn fn, void *ud, lmd_err *err);
+
+/* ---- params.c: PARAMETER names and types ---- */
+typedef enum { LMD_PARAM_INT, LMD_PARAM_FLOAT, LMD_PARAM_BOOL, LMD_PARAM_STRINGS } lmd_param_kind;
+/* Kind of an Ollama option; false when the name is unknown. */
+bool lmd_param_kind_of(const char *name, lmd_param_kind *kind);
+
+#endif
