@@ -113,6 +113,9 @@ static const struct {
     { "joyai-llm", "deepseek-v3", 0 },
     { "falcon", "falcon", 0 },
     { "mpt", "gpt-2", 0 }, { "olmo", "gpt-2", 0 }, { "jais", "gpt-2", 0 },
+    /* not a llama.cpp name (its GPT-NeoX files carry no pre key, which means "default"); lmd
+     * accepts it for the GPT-NeoX tokenizer, whose pre-tokenizer is GPT-2's */
+    { "gpt-neox", "gpt-2", 0 },
     { "trillion", "gpt-2", LMD_PRE_NO_CLEAN }, { "granite-docling", "gpt-2", LMD_PRE_NO_CLEAN },
     { "gpt-2", "gpt-2", 0 }, { "phi-2", "gpt-2", 0 }, { "jina-es", "gpt-2", 0 },
     { "jina-de", "gpt-2", 0 }, { "gigachat", "gpt-2", 0 }, { "jina-v2-es", "gpt-2", 0 },

@@ -4,6 +4,7 @@
  * lstrip/rstrip attributes. Every malformed input is a load error, never a crash. */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
