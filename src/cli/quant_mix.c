@@ -194,8 +194,7 @@ static lmd_status fallback(const item *it, lmd_type *io, lmd_err *err) {
                            lmd_type_name(t), lmd_type_name(t));
     }
     if (nc % lmd_type_geometry_of((uint32_t)t)->block_elems != 0) t = LMD_TYPE_F16;
-    fprintf(stderr, "lmd quantize: %s: %" PRId64 " columns, falling back to %s\n", it->name, nc,
-            lmd_type_name(t));
+    /* llama-quantize logs the fallback; the caller's per-tensor listing shows it. */
     *io = t;
     return LMD_OK;
 }
