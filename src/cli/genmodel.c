@@ -1,12 +1,15 @@
-/* genmodel.c — `lmd genmodel PRESET OUT.gguf [TYPE] [--layers N] [--seed N] [--vocab FILE]
- * [--pure]`: writes a model with random weights but the real shape of a known model
- * (smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, tinyllama-1.1b), for benchmarks and tests where
- * the numbers do not matter but sizes, layouts and code paths do. The tokenizer (every
- * tokenizer.* key) is copied from a GGUF vocab under ../shared, so the model tokenizes and
- * chats like the real one. TYPE picks llama-quantize's mix (default Q4_K_M, like Ollama's
- * models); weights are drawn from N(0, 0.02) with a counter-based generator (same seed, same
- * bytes; each row independent of chunking), norms are 1, biases 0. Data is produced while
- * the file is written, so memory stays small whatever the model size. */
+/* genmodel.c — `lmd genmodel --preset NAME --type TYPE -o OUT.gguf [--vocab VOCAB.gguf]
+ * [--seed N] [--layers N] [--pure]`: writes a model with random weights but the real shape of
+ * a known model (smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, tinyllama-1.1b), so speed can be
+ * measured and code paths exercised without downloading anything. The tokenizer (every
+ * tokenizer.* key) is copied from a vocabulary GGUF of the same size under ../shared/vocab,
+ * so the model also tokenizes and chats.
+ * TYPE is a ggml type (Q4_K, Q8_0, F16, ...: every 2-D weight gets it, "pure", with
+ * llama.cpp's fallback for rows that are not whole blocks) or a llama-quantize mix (Q4_K_M,
+ * Q5_K_M, ...: llama.cpp's per-tensor types, as in real downloaded models). Weights are
+ * uniform with a 1/sqrt(fan-in) scale from a counter-based generator (same seed, same
+ * bytes, whatever the thread count or chunking); norms are 1, biases 0. Data is produced
+ * while the file is written, so memory stays small whatever the model size. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,12 +19,15 @@
 #include "cli/cli.h"
 #include "cli/quant_mix.h"
 #include "gguf/gguf.h"
+#include "tensor/pool.h"
 #include "tensor/tensor.h"
 
 static const char *usage =
-    "lmd genmodel PRESET OUT.gguf [TYPE] [--layers N] [--seed N] [--vocab FILE.gguf] [--pure]\n"
-    "  PRESET: smollm2-135m qwen2.5-0.5b llama-3.2-1b tinyllama-1.1b\n"
-    "  TYPE: a quantize mix (default Q4_K_M); --layers N keeps only the first N blocks";
+    "lmd genmodel --preset NAME --type TYPE -o OUT.gguf [--vocab VOCAB.gguf] [--seed N] "
+    "[--layers N] [--pure]\n  presets: smollm2-135m qwen2.5-0.5b llama-3.2-1b tinyllama-1.1b\n"
+    "  types: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K (pure), or a mix:\n"
+    "         Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M\n"
+    "  --layers N keeps the first N blocks; --pure applies a mix's base type everywhere";
 
 static const char *chatml =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"
@@ -57,14 +63,30 @@ static const preset presets[] = {
 
 typedef enum { INIT_WEIGHT, INIT_ONES, INIT_ZEROS } init_kind;
 
+enum { ROWS_PER_TASK = 16, MAX_THREADS = 256 };
+
 /* One tensor to generate. */
 typedef struct {
     init_kind init;
     lmd_type type;
     int64_t n_cols;
-    uint64_t key; /* seed ^ hash(name): rows are drawn from (key, row) */
-    float *row;   /* n_cols floats of scratch */
+    uint64_t key;    /* seed ^ hash(name): row r is drawn from (key, r) alone */
+    float scale;     /* weights are uniform in [-scale, scale) */
 } gen;
+
+/* What a fill call hands to the pool's tasks. */
+typedef struct {
+    const gen *g;
+    uint8_t *dst;
+    int64_t row0, n_rows;
+    float *scratch; /* MAX_THREADS... one n_cols row per thread */
+} gen_job;
+
+typedef struct {
+    gen *g;
+    lmd_pool *pool;
+    float *scratch; /* n_threads rows of the widest tensor */
+} gen_ctx;
 
 static uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -73,30 +95,30 @@ static uint64_t splitmix64(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-/* Uniform in (0, 1), never 0 (log below). */
-static double uniform(uint64_t *s) { return ((double)(splitmix64(s) >> 11) + 0.5) / 9007199254740992.0; }
+/* Rows [task * 16, task * 16 + 16) of the job, each from its own (key, row) stream. */
+static void gen_task(void *ctx, int64_t task, int thread_idx) {
+    const gen_job *j = ctx;
+    const gen *g = j->g;
+    const lmd_type_traits *to = lmd_type_traits_ref(g->type);
+    size_t out_row = lmd_type_row_bytes(g->type, g->n_cols);
+    float *row = j->scratch + (size_t)thread_idx * (size_t)g->n_cols;
+    for (int64_t r = task * ROWS_PER_TASK; r < j->n_rows && r < (task + 1) * ROWS_PER_TASK; r++) {
+        uint64_t s = g->key ^ ((uint64_t)(j->row0 + r) * 0xd1b54a32d192ed03ull);
+        for (int64_t k = 0; k < g->n_cols; k++) {
+            float v = g->init == INIT_ONES ? 1.0f : 0.0f;
+            if (g->init == INIT_WEIGHT)
+                v = g->scale * ((float)(splitmix64(&s) >> 40) * (2.0f / 16777216.0f) - 1.0f);
+            row[k] = v;
+        }
+        to->quantize_row(row, j->dst + (size_t)r * out_row, g->n_cols);
+    }
+}
 
 /* lmd_gguf_fill_fn: rows [row0, row0 + n_rows) of a tensor, converted to its type. */
 static lmd_status gen_rows(void *ctx, void *dst, int64_t row0, int64_t n_rows, lmd_err *err) {
-    gen *g = ctx;
-    const lmd_type_traits *to = lmd_type_traits_ref(g->type);
-    size_t out_row = lmd_type_row_bytes(g->type, g->n_cols);
-    for (int64_t r = 0; r < n_rows; r++) {
-        uint64_t s = g->key ^ ((uint64_t)(row0 + r) * 0xd1b54a32d192ed03ull);
-        for (int64_t k = 0; k < g->n_cols; k += 2) {
-            double a = 0, b = 0;
-            if (g->init == INIT_WEIGHT) { /* Box-Muller: two normals per draw */
-                double u = uniform(&s), v = uniform(&s), m = sqrt(-2.0 * log(u)) * 0.02;
-                a = m * cos(6.283185307179586 * v);
-                b = m * sin(6.283185307179586 * v);
-            } else if (g->init == INIT_ONES) {
-                a = b = 1.0;
-            }
-            g->row[k] = (float)a;
-            if (k + 1 < g->n_cols) g->row[k + 1] = (float)b;
-        }
-        to->quantize_row(g->row, (uint8_t *)dst + (size_t)r * out_row, g->n_cols);
-    }
+    gen_ctx *c = ctx;
+    gen_job j = { c->g, dst, row0, n_rows, c->scratch };
+    lmd_pool_run(c->pool, gen_task, &j, (n_rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
     (void)err;
     return LMD_OK;
 }
@@ -193,11 +215,14 @@ static lmd_status copy_tokenizer(lmd_gguf_writer *w, const lmd_gguf *v, const pr
 }
 
 static lmd_status run(const preset *p, const char *out, const lmd_qmix_ftype *ft, bool pure,
-                      int64_t n_layer, uint64_t seed, const char *vocab_path, lmd_err *err) {
+                      int64_t n_layer, uint64_t seed, const char *vocab_path, lmd_pool *pool,
+                      lmd_err *err) {
     lmd_gguf *v = NULL;
     lmd_gguf_writer *w = NULL;
     lmd_qmix_tensor *t = NULL;
     gen *gens = NULL;
+    gen_ctx *ctxs = NULL;
+    float *scratch = NULL;
     lmd_status st = lmd_gguf_open(vocab_path, NULL, &v, err);
     if (st) return st;
     const lmd_gguf_value *tokens = NULL;
@@ -210,8 +235,13 @@ static lmd_status run(const preset *p, const char *out, const lmd_qmix_ftype *ft
     size_t cap = (size_t)(4 + 12 * n_layer);
     t = calloc(cap, sizeof *t);
     gens = calloc(cap, sizeof *gens);
+    ctxs = calloc(cap, sizeof *ctxs);
+    int n_threads = lmd_pool_n_threads(pool);
+    int64_t widest = p->n_ff > p->n_embd * 2 ? p->n_ff : p->n_embd * 2;
+    if (n_threads < 1) n_threads = 1;
+    scratch = malloc((size_t)n_threads * (size_t)widest * sizeof *scratch);
     w = lmd_gguf_writer_new();
-    if (!t || !gens || !w) {
+    if (!t || !gens || !ctxs || !scratch || !w) {
         st = lmd_err_set(err, LMD_E_NOMEM, "out of memory");
         goto done;
     }
@@ -242,14 +272,17 @@ static lmd_status run(const preset *p, const char *out, const lmd_qmix_ftype *ft
             .type = t[i].new_type,
             .n_cols = t[i].ne[0],
             .key = seed ^ hash_name(nm),
-            .row = malloc((size_t)(t[i].ne[0] + 1) * sizeof(float)),
+            /* variance about 1/fan-in keeps activations in range through the layers */
+            .scale = 1.7f / sqrtf((float)t[i].ne[0]),
         };
-        if (!gens[i].row) {
-            st = lmd_err_set(err, LMD_E_NOMEM, "out of memory");
+        if (t[i].ne[0] > widest) {
+            st = lmd_err_set(err, LMD_E_INTERNAL, "%s: %" PRId64 " columns > scratch", nm,
+                             t[i].ne[0]);
             goto done;
         }
+        ctxs[i] = (gen_ctx){ &gens[i], pool, scratch };
         if ((st = lmd_gguf_add_tensor_fill(w, nm, t[i].new_type, t[i].n_dims, t[i].ne, gen_rows,
-                                           &gens[i], err)))
+                                           &ctxs[i], err)))
             goto done;
         total += lmd_type_row_bytes(t[i].new_type, t[i].ne[0]) * (uint64_t)t[i].ne[1];
     }
@@ -257,7 +290,8 @@ static lmd_status run(const preset *p, const char *out, const lmd_qmix_ftype *ft
             "%.1f MiB of weights)\n", out, p->name, n_layer, n, (double)total / 1048576.0);
     st = lmd_gguf_writer_write(w, out, err);
 done:
-    for (size_t i = 0; gens && t && i < (size_t)(4 + 12 * n_layer); i++) free(gens[i].row);
+    free(scratch);
+    free(ctxs);
     free(gens);
     free(t);
     lmd_gguf_writer_free(w);
@@ -266,43 +300,53 @@ done:
 }
 
 int lmd_cmd_genmodel(int argc, char **argv) {
-    const char *pos[3] = { NULL, NULL, NULL }, *vocab = NULL;
-    int n_pos = 0;
+    const char *preset_name = NULL, *type_name = NULL, *out = NULL, *vocab = NULL;
     bool pure = false;
-    long long layers = -1;
+    long long layers = 0;
     unsigned long long seed = 42;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (!strcmp(a, "--pure")) {
             pure = true;
-        } else if (!strcmp(a, "--layers") && i + 1 < argc) {
-            layers = strtoll(argv[++i], &end, 10);
-            if (*end || layers < 1 || layers > 1000) return lmd_cli_usage("genmodel", usage);
-        } else if (!strcmp(a, "--seed") && i + 1 < argc) {
-            seed = strtoull(argv[++i], &end, 10);
-            if (*end) return lmd_cli_usage("genmodel", usage);
-        } else if (!strcmp(a, "--vocab") && i + 1 < argc) {
-            vocab = argv[++i];
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: %s\n", usage);
             return 0;
-        } else if (a[0] == '-' || n_pos == 3) {
+        } else if (!val) {
             return lmd_cli_usage("genmodel", usage);
+        } else if (!strcmp(a, "--preset")) {
+            preset_name = argv[++i];
+        } else if (!strcmp(a, "--type")) {
+            type_name = argv[++i];
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--vocab")) {
+            vocab = argv[++i];
+        } else if (!strcmp(a, "--layers")) {
+            layers = strtoll(argv[++i], &end, 10);
+            if (*end || layers < 1) return lmd_cli_usage("genmodel", usage);
+        } else if (!strcmp(a, "--seed")) {
+            seed = strtoull(argv[++i], &end, 10);
+            if (*end) return lmd_cli_usage("genmodel", usage);
         } else {
-            pos[n_pos++] = a;
+            return lmd_cli_usage("genmodel", usage);
         }
     }
-    if (n_pos < 2) return lmd_cli_usage("genmodel", usage);
+    if (!preset_name || !type_name || !out) return lmd_cli_usage("genmodel", usage);
     const preset *p = NULL;
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        if (!strcmp(pos[0], presets[i].name)) p = &presets[i];
-    const lmd_qmix_ftype *ft = lmd_qmix_find_ftype(pos[2] ? pos[2] : "Q4_K_M");
+        if (!strcmp(preset_name, presets[i].name)) p = &presets[i];
+    /* A plain ggml type name (Q4_K) means every weight of that type; a mix name (Q4_K_M)
+     * means llama-quantize's per-tensor choice. */
+    lmd_type plain;
+    if (lmd_type_from_name(type_name, &plain)) pure = true;
+    const lmd_qmix_ftype *ft = lmd_qmix_find_ftype(type_name);
     if (!p || !ft) {
         fprintf(stderr, "lmd genmodel: unknown %s '%s'\n", p ? "type" : "preset",
-                p ? pos[2] : pos[0]);
+                p ? type_name : preset_name);
         return lmd_cli_usage("genmodel", usage);
     }
+    if (layers > p->n_layer) return lmd_cli_usage("genmodel", usage);
     char vocab_buf[4096];
     if (!vocab) {
         const char *root = getenv("LMD_SHARED");
@@ -311,7 +355,11 @@ int lmd_cmd_genmodel(int argc, char **argv) {
         vocab = vocab_buf;
     }
     lmd_err err = { 0 };
-    lmd_status st = run(p, pos[1], ft, pure, layers > 0 ? layers : p->n_layer, seed, vocab, &err);
+    lmd_pool *pool = NULL;
+    if (lmd_pool_create(0, &pool, &err)) return lmd_cli_fail("genmodel", &err);
+    lmd_status st = run(p, out, ft, pure, layers > 0 ? layers : p->n_layer, seed, vocab, pool,
+                        &err);
+    lmd_pool_free(pool);
     if (st == LMD_OK) return 0;
     fprintf(stderr, "lmd genmodel: %s\n", err.msg[0] ? err.msg : lmd_status_str(st));
     return st == LMD_E_NOT_FOUND ? 2 : lmd_status_exit_code(st);

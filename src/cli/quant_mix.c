@@ -272,10 +272,10 @@ static lmd_status choose_types(plan *p, item *items, int64_t n, bool allow_requa
         if (!p->pure && quantized_default) {
             if ((st = mix_type(p, it, category_of(it->name), &t, err))) return st;
             if ((st = fallback(it, &t, err))) return st;
-        } else if (it->ne[0] % lmd_type_geometry_of((uint32_t)t)->block_elems != 0) {
-            return lmd_err_set(err, LMD_E_UNSUPPORTED, "tensor '%s': %" PRId64 " columns are not "
-                               "a multiple of %s's block", it->name, it->ne[0],
-                               lmd_type_name(t));
+        } else if ((st = fallback(it, &t, err))) {
+            /* llama-quantize --pure has no fallback (ggml then refuses the row width); taking
+             * llama.cpp's usual fallback gives a loadable file instead of an error. */
+            return st;
         }
         it->new_type = t;
         bool src_quantized = lmd_type_geometry_of((uint32_t)it->type)->block_elems > 1;

@@ -41,7 +41,8 @@ const char *lmd_qmix_ftype_names(void);
 void lmd_qmix_model_from_gguf(const lmd_gguf *g, lmd_qmix_model *m);
 
 /* Sorts t into llama.cpp's weight order (layer, then name; the per-layer rules count in this
- * order) and sets each new_type. pure: every quantizable tensor gets the default type.
+ * order) and sets each new_type. pure: every quantizable tensor gets the default type
+ * (or its fallback when the row width is not a multiple of its block).
  * Fails when a tensor cannot take its type, or is already quantized to another type and
  * !allow_requantize. */
 lmd_status lmd_qmix_choose(const lmd_qmix_model *m, const lmd_qmix_ftype *ft, bool pure,
