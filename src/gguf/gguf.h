@@ -149,5 +149,8 @@ lmd_status lmd_gguf_copy_kv(lmd_gguf_writer *w, const lmd_gguf *src, int64_t idx
 lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type type, int n_dims,
                                const int64_t ne[4], const void *data, lmd_err *err);
 lmd_status lmd_gguf_writer_write(lmd_gguf_writer *w, const char *path, lmd_err *err);
+/* The same bytes as writer_write, into a new heap buffer (*out, *len; free with free()). */
+lmd_status lmd_gguf_writer_to_memory(lmd_gguf_writer *w, uint8_t **out, size_t *len,
+                                     lmd_err *err);
 
 #endif

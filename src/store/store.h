@@ -100,6 +100,34 @@ void lmd_store_manifest_free(lmd_store_manifest *m);
 lmd_status lmd_store_manifest_dump(const lmd_store_manifest *m, char **out, size_t *len,
                                    lmd_err *err);
 
+/* ---- Modelfile ---- */
+typedef struct {
+    char cmd[16];   /* lower case: from parameter template system adapter license message */
+    char *name;     /* PARAMETER name or MESSAGE role (lower case); NULL otherwise */
+    char *value;    /* the argument, quotes removed; never NULL */
+    int line;       /* 1-based line of the instruction */
+} lmd_modelfile_cmd;
+
+typedef struct {
+    lmd_modelfile_cmd *cmds;
+    int64_t n;
+} lmd_modelfile;
+
+#define LMD_MODELFILE_MAX_BYTES (16u << 20)
+#define LMD_MODELFILE_MAX_CMDS 4096
+
+/* Parses Modelfile text: case-insensitive instructions, '#' comments, "..." and """...""" values
+ * (multi-line), PARAMETER names and values type-checked against Ollama's options (stop may
+ * repeat), MESSAGE roles system/user/assistant. Errors are LMD_E_INVALID and start with
+ * "line N:". Free with lmd_modelfile_free. */
+lmd_status lmd_modelfile_parse(const char *text, size_t len, lmd_modelfile *out, lmd_err *err);
+void lmd_modelfile_free(lmd_modelfile *mf);
+/* Renders a params JSON object ({"stop":[..],"temperature":0.7}) from the PARAMETER lines of
+ * mf merged over base_json (may be NULL); a key set in mf replaces the base value. Caller frees
+ * *out (NULL when no parameters at all). */
+lmd_status lmd_modelfile_params_json(const lmd_modelfile *mf, const char *base_json, char **out,
+                                     lmd_err *err);
+
 /* ---- Queries ---- */
 typedef struct {
     lmd_store_name name;
@@ -135,6 +163,28 @@ typedef struct {
 lmd_status lmd_store_resolve(lmd_store *s, const char *name, lmd_store_model **out,
                              lmd_err *err);
 void lmd_store_model_free(lmd_store_model *m);
+
+/* What `lmd show` and the config blob say about a GGUF file. */
+typedef struct {
+    char architecture[64];     /* general.architecture */
+    char file_type[32];        /* "Q4_K_M", from general.file_type (else from the tensors) */
+    char parameter_size[32];   /* Ollama's HumanNumber of the parameter count: "8.0B" */
+    uint64_t n_params;
+    uint64_t context_length;   /* <arch>.context_length, 0 if absent */
+    uint64_t embedding_length; /* <arch>.embedding_length, 0 if absent */
+    bool has_chat_template;    /* tokenizer.chat_template present */
+    bool is_embedding;         /* <arch>.pooling_type set: an embedding model */
+} lmd_store_gguf_info;
+
+/* Reads the facts above from a GGUF file (validated by the gguf reader). */
+lmd_status lmd_store_gguf_info_read(const char *path, lmd_store_gguf_info *out, lmd_err *err);
+/* llama.cpp's name of a file type id ("Q4_K_M"), NULL when unknown. */
+const char *lmd_store_file_type_name(uint64_t ftype);
+
+/* Capabilities as Ollama reports them ("completion", "tools", "insert", "vision",
+ * "embedding"), written as a comma-free list into names[], returns the count. */
+int lmd_store_capabilities(const lmd_store_model *m, const lmd_store_gguf_info *info,
+                           const char *names[8]);
 
 /* ---- Operations ---- */
 /* Copies the manifest of src to dst (same bytes, so the same ID). */

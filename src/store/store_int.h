@@ -89,4 +89,48 @@ typedef enum { LMD_PARAM_INT, LMD_PARAM_FLOAT, LMD_PARAM_BOOL, LMD_PARAM_STRINGS
 /* Kind of an Ollama option; false when the name is unknown. */
 bool lmd_param_kind_of(const char *name, lmd_param_kind *kind);
 
+/* ---- http.c: one HTTP GET over libcurl, never following redirects itself ---- */
+typedef struct lmd_http_sink lmd_http_sink;
+/* Receives body bytes of a 200/206 answer; returns false to abort the transfer. */
+typedef bool (*lmd_http_write_fn)(void *ud, long status, const void *p, size_t n);
+
+typedef struct {
+    const char *url;
+    const char *bearer;      /* Authorization: Bearer <token>, or NULL */
+    uint64_t range_from;     /* > 0: Range: bytes=<from>- */
+    bool accept_encoding;    /* let curl decode gzip/deflate (caps apply after decoding) */
+    long stall_s;            /* abort when no byte arrives for this long */
+    long connect_s;
+    size_t max_body;         /* memory body cap (when write is NULL) */
+    lmd_http_write_fn write; /* NULL: collect the body in memory */
+    void *write_ud;
+} lmd_http_req;
+
+typedef struct {
+    long status;
+    char *body;              /* memory body (NUL-terminated), NULL with a write callback */
+    size_t body_len;
+    bool body_too_big;
+    char location[2048];     /* redirect target, absolute */
+    char www_auth[1024];
+    uint64_t content_range_from; /* from "Content-Range: bytes A-B/N", UINT64_MAX if absent */
+    char curl_error[256];    /* empty when the transfer itself worked */
+    bool aborted_by_writer;
+    bool stalled;
+} lmd_http_resp;
+
+lmd_status lmd_http_get(const lmd_http_req *req, lmd_http_resp *resp, lmd_err *err);
+void lmd_http_resp_free(lmd_http_resp *resp);
+/* "host[:port]" of an absolute URL into buf; false when the URL has no host. */
+bool lmd_http_url_host(const char *url, char *buf, size_t cap);
+/* Scheme check: https always, http only when insecure. */
+bool lmd_http_scheme_ok(const char *url, bool insecure);
+
+/* ---- convert.c: Hugging Face safetensors folder -> GGUF ---- */
+/* True when dir looks like a HF model folder (config.json present). */
+bool lmd_hf_dir_is_model(const char *dir);
+/* Converts dir (config.json + tokenizer.json + *.safetensors, llama family) into a GGUF file at
+ * out_path (F32, or F16 when want_f16). */
+lmd_status lmd_hf_convert(const char *dir, const char *out_path, bool want_f16, lmd_err *err);
+
 #endif

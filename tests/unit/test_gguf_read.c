@@ -4,6 +4,7 @@
  * offset (and no ASan/UBSan report: every case runs over an exact-size heap copy).
  * With LMD_WRITE_CORPUS=DIR set, every case's bytes are also written there (fuzz seeds). */
 #include <inttypes.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "gguf/gguf.h"
@@ -355,4 +356,36 @@ T_TEST(gguf_type_table_matches_ggml) {
     T_EQ_INT(lmd_type_row_bytes(LMD_TYPE_Q4_K, 100), 0);
     T_EQ_INT(lmd_type_row_bytes(LMD_TYPE_F32, INT64_MAX), 0);
     T_EQ_STR(lmd_type_name((lmd_type)4), "?");
+}
+
+/* Every file in the fuzz corpus (seeds, minimized interesting inputs and past findings) opens
+ * or fails cleanly; under ASan this is the fuzzer's regression suite. */
+T_TEST(gguf_fuzz_corpus_opens_or_fails_cleanly) {
+    const char *dir = "tests/fuzz/corpus/gguf";
+    DIR *d = opendir(dir);
+    if (!d) {
+        T_FAILF("cannot open %s (run from the repository root)", dir);
+        return;
+    }
+    int n = 0, n_ok = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t len = 0;
+        char *data = t_read_file(path, &len);
+        if (!data) continue;
+        lmd_gguf *g = NULL;
+        lmd_err err;
+        lmd_status st = open_bytes((const uint8_t *)data, len, &g, &err);
+        if (st == LMD_OK) n_ok++;
+        else if (!err.msg[0] || g) T_FAILF("%s: failed without a message", e->d_name);
+        lmd_gguf_close(g);
+        free(data);
+        n++;
+    }
+    closedir(d);
+    T_CHECK(n >= 10);
+    T_CHECK(n_ok >= 1);
 }
