@@ -103,7 +103,7 @@ static void *reaper_thread(void *arg) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
-        pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+        pthread_cond_timedwait(&m->cv, &m->mu, &ts);   /* releases broadcast too */
         if (m->stopping) break;
         pthread_mutex_unlock(&m->mu);
         lmd_models_reap(m);
@@ -289,9 +289,11 @@ void lmd_models_release(lmd_models *m, lmd_model_inst *inst, int64_t keep_alive_
     else e->expires_ns = now + keep_alive_ms * 1000000;
     if (keep_alive_ms == 0) e->expire_now = true;
     reap_now = e->refs == 0 && e->expire_now;
+    /* Never unload here: release may run on the model's own engine thread (a request's last
+     * callback), and unloading joins that thread. The reaper wakes on this broadcast. */
+    (void)reap_now;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
-    if (reap_now) lmd_models_reap(m);
 }
 
 lmd_status lmd_models_expire(lmd_models *m, const char *name, lmd_err *err) {

@@ -64,7 +64,8 @@ int64_t lmd_models_default_keep_alive_ms(const lmd_models *m);
  * lmd_models_release. *loaded_now says whether this call did the load. */
 lmd_status lmd_models_acquire(lmd_models *m, const char *name, int64_t num_ctx,
                               lmd_model_inst **out, bool *loaded_now, lmd_err *err);
-/* Drops the reference; the model expires keep_alive_ms later (<0 never, 0 when idle). */
+/* Drops the reference; the model expires keep_alive_ms later (<0 never, 0 when idle). Never
+ * unloads on the calling thread (it may be the model's engine thread): the reaper does. */
 void lmd_models_release(lmd_models *m, lmd_model_inst *inst, int64_t keep_alive_ms);
 /* Marks a loaded model to go as soon as it is idle (keep_alive 0, `lmd stop`).
  * LMD_E_NOT_FOUND when it is not loaded. */

@@ -3,6 +3,7 @@
  * connections that wait on an engine so no thread blocks per connection. */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -236,6 +237,15 @@ void lmd_conn_resume(lmd_conn *c) {
     MHD_resume_connection(c->mc);
 }
 
+/* libmicrohttpd's own messages (a client that went away mid-stream...) go to the debug log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    if (!lmd_log_enabled(LMD_LOG_DEBUG)) return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    LMD_LOGD("http: %s", line);
+}
+
 static size_t env_size(const char *name, size_t dflt) {
     const char *v = getenv(name);
     if (!v || !*v) return dflt;
@@ -259,7 +269,8 @@ lmd_status lmd_server_start(const lmd_server_opts *opts, lmd_server **out, lmd_e
     lmd_status st = lmd_server_parse_host(host, &addr, &addr_len, err);
     if (st != LMD_OK) goto fail;
     lmd_models_opts mo = { .max_queue = s->max_queue };
-    lmd_server_loader(&mo, s);
+    if (opts->models) mo = *opts->models;
+    else lmd_server_loader(&mo, s);
     if ((st = lmd_models_create(&mo, &s->models, err)) != LMD_OK) goto fail;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
@@ -269,6 +280,7 @@ lmd_status lmd_server_start(const lmd_server_opts *opts, lmd_server **out, lmd_e
                                  MHD_OPTION_THREAD_POOL_SIZE, n_threads,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_CONNECTION_LIMIT, 4096u,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         st = lmd_err_set(err, LMD_E_IO, "listen %s: cannot bind (address in use?)", host);

@@ -7,8 +7,6 @@ static enum MHD_Result not_yet(lmd_conn *c) {
     return lmd_reply_error(c, 501, NULL, NULL, "%s is not available in this build yet", c->url);
 }
 
-enum MHD_Result lmd_h_generate(lmd_conn *c) { return not_yet(c); }
-enum MHD_Result lmd_h_chat(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_tags(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_show(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_copy(lmd_conn *c) { return not_yet(c); }
@@ -17,7 +15,5 @@ enum MHD_Result lmd_h_create(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_pull(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_blobs(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_blobs_begin(lmd_conn *c) { return MHD_YES; }
-enum MHD_Result lmd_h_oai_chat(lmd_conn *c) { return not_yet(c); }
-enum MHD_Result lmd_h_oai_completions(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_oai_models(lmd_conn *c) { return not_yet(c); }
 enum MHD_Result lmd_h_oai_model(lmd_conn *c) { return not_yet(c); }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "engine/models.h"
 #include "util/err.h"
 
 typedef struct lmd_server lmd_server;
@@ -21,6 +22,8 @@ typedef struct {
     size_t max_body_bytes;     /* 0 = LMD_MAX_BODY or 32 MiB */
     int max_queue;             /* 0 = LMD_MAX_QUEUE or 512 */
     int n_http_threads;        /* 0 = 4 */
+    /* Tests: how models load (load/unload/ctx); NULL = from the model store. */
+    const lmd_models_opts *models;
 } lmd_server_opts;
 
 /* Parses a listen address like Ollama's OLLAMA_HOST: optional scheme, host (IPv4, [IPv6] or a

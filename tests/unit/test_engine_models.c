@@ -86,6 +86,7 @@ T_TEST(models_keep_alive_zero_unloads_when_idle) {
     lmd_models_release(m, x, 0);
     T_EQ_INT(atomic_load(&l.n_unloads), 0);   /* y still uses it */
     lmd_models_release(m, y, 60000);          /* the keep_alive 0 request asked: still goes */
+    T_EQ_INT(lmd_models_reap(m), 1);
     T_EQ_INT(atomic_load(&l.n_unloads), 1);
     T_EQ_INT(lmd_models_list(m, NULL, 0), 0);
     lmd_models_free(m);
