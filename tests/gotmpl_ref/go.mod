@@ -1,0 +1,3 @@
+module lmd/gotmpl_ref
+
+go 1.19
