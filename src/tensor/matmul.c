@@ -35,6 +35,7 @@ typedef struct {
     size_t act_stride;
     lmd_quantize_row_fn quantize;
     lmd_vec_dot_fn dot;
+    lmd_vec_dot_n_fn dot_n;  /* NULL: one dot per (token, row) */
 } matmul_job;
 
 static void convert_task(void *vctx, int64_t t, int thread_idx) {
@@ -50,6 +51,19 @@ static void dot_task(void *vctx, int64_t task, int thread_idx) {
     const int64_t r0 = task * ROWS_PER_TASK;
     const int64_t r1 = r0 + ROWS_PER_TASK < W->n_rows ? r0 + ROWS_PER_TASK : W->n_rows;
     const uint8_t *wbase = W->data;
+    if (j->dot_n) {
+        /* Several tokens per weight row: each weight block is decoded once for up to
+         * LMD_VEC_DOT_MAX_NY tokens; results are bit-identical to one dot per token. */
+        for (int64_t t = 0; t < j->n_tokens; t += LMD_VEC_DOT_MAX_NY) {
+            const int64_t left = j->n_tokens - t;
+            const int ny = left < LMD_VEC_DOT_MAX_NY ? (int)left : LMD_VEC_DOT_MAX_NY;
+            const void *a = j->act + (size_t)t * j->act_stride;
+            for (int64_t r = r0; r < r1; r++)
+                j->dot_n(W->n_cols, j->y + t * W->n_rows + r, (size_t)W->n_rows,
+                         wbase + (size_t)r * W->row_bytes, a, j->act_stride, ny);
+        }
+        return;
+    }
     for (int64_t t = 0; t < j->n_tokens; t++) {
         const void *a = j->act + (size_t)t * j->act_stride;
         float *yt = j->y + t * W->n_rows;
@@ -62,7 +76,8 @@ void lmd_matmul(lmd_pool *pool, const lmd_matrix *W, const float *x, float *y, i
     const lmd_type_traits *tr = lmd_type_traits_of(W->type);
     if (!LMD_ALWAYS(tr && tr->vec_dot) || n_tokens <= 0 || W->n_rows <= 0) return;
     const lmd_type_traits *vdt = lmd_type_traits_of(tr->vec_dot_type);
-    matmul_job j = { .W = W, .x = x, .y = y, .n_tokens = n_tokens, .dot = tr->vec_dot };
+    matmul_job j = { .W = W, .x = x, .y = y, .n_tokens = n_tokens, .dot = tr->vec_dot,
+                     .dot_n = n_tokens > 1 ? tr->vec_dot_n : NULL };
     if (tr->vec_dot_type == LMD_TYPE_F32) {
         j.act = (const uint8_t *)x;
         j.act_stride = (size_t)W->n_cols * sizeof(float);

@@ -25,6 +25,14 @@ typedef void (*lmd_dequantize_row_fn)(const void *restrict x, float *restrict y,
 /* *s = dot(x, y) over n elements; x of the weight type, y of its vec_dot_type. */
 typedef void (*lmd_vec_dot_fn)(int64_t n, float *restrict s, const void *restrict x,
                                const void *restrict y);
+/* s[j * s_stride] = dot(x, y + j * y_stride_bytes) for j < n_y (1..LMD_VEC_DOT_MAX_NY): one
+ * weight row against several activation rows, decoding each weight block once. Each result
+ * is bit-identical to vec_dot on that pair (same operations in the same order), so using it
+ * keeps batch invariance. */
+#define LMD_VEC_DOT_MAX_NY 4
+typedef void (*lmd_vec_dot_n_fn)(int64_t n, float *restrict s, size_t s_stride,
+                                 const void *restrict x, const void *restrict y,
+                                 size_t y_stride_bytes, int n_y);
 
 typedef struct {
     const char *name;
@@ -35,6 +43,7 @@ typedef struct {
     lmd_dequantize_row_fn dequantize_row;  /* NULL when we cannot read this type */
     lmd_vec_dot_fn vec_dot;                /* NULL when no dot product */
     lmd_type vec_dot_type;                 /* what the activations are converted to */
+    lmd_vec_dot_n_fn vec_dot_n;            /* NULL when the path has no multi-row kernel */
 } lmd_type_traits;
 
 /* Chooses the kernel path (CPUID, LMD_KERNELS) and fills the traits table. Call once before

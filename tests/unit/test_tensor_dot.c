@@ -125,6 +125,47 @@ T_TEST(tensor_simd_paths_match_reference_on_random_odd_and_special_inputs) {
     if (n_paths == 0) T_SKIP("no SIMD path on this CPU/build");
 }
 
+/* vec_dot_n must give, for every activation row, the very bits vec_dot gives (matmul relies
+ * on it for batch invariance). */
+T_TEST(tensor_multi_row_dots_are_bit_identical_to_single_dots) {
+    static lmd_type_traits table[LMD_TYPE_COUNT];
+    static const char *all[] = { "scalar", "avx2", "avx512", "neon" };
+    int n_kernels = 0;
+    for (size_t p = 0; p < sizeof all / sizeof all[0]; p++) {
+        if (!lmd_kernels_build_table(all[p], table)) continue;
+        for (size_t k = 0; k < TT_N_WEIGHT_TYPES; k++) {
+            const lmd_type t = tt_weight_types[k];
+            const lmd_type_traits *tr = &table[t], *at = &table[tr->vec_dot_type];
+            if (!tr->vec_dot_n) continue;
+            n_kernels++;
+            const int64_t n = 5 * (tr->block_elems == 1 ? 67 : tr->block_elems);
+            const size_t astride = (size_t)(n / at->block_elems) * at->block_bytes + 8;
+            uint8_t *w = malloc((size_t)n * 4), *a = malloc(astride * LMD_VEC_DOT_MAX_NY);
+            float *x = malloc((size_t)n * sizeof *x);
+            tt_random_blocks(t, w, n);
+            for (int r = 0; r < LMD_VEC_DOT_MAX_NY; r++) {
+                for (int64_t i = 0; i < n; i++) x[i] = tt_gauss();
+                at->quantize_row(x, a + r * astride, n);
+            }
+            for (int ny = 1; ny <= LMD_VEC_DOT_MAX_NY; ny++) {
+                float multi[2 * LMD_VEC_DOT_MAX_NY];
+                tr->vec_dot_n(n, multi, 2, w, a, astride, ny);
+                for (int r = 0; r < ny; r++) {
+                    float single;
+                    tr->vec_dot(n, &single, w, a + r * astride);
+                    if (memcmp(&single, &multi[2 * r], sizeof single) != 0)
+                        T_FAILF("%s %s n_y=%d row %d: %.9g vs single %.9g", all[p], tr->name, ny,
+                                r, multi[2 * r], single);
+                }
+            }
+            free(w);
+            free(a);
+            free(x);
+        }
+    }
+    if (n_kernels == 0) T_SKIP("no multi-row kernels on this CPU/build");
+}
+
 T_TEST(tensor_kernel_table_builder_refuses_unknown_paths) {
     static lmd_type_traits table[LMD_TYPE_COUNT];
     T_CHECK(!lmd_kernels_build_table("sse9", table));

@@ -1,0 +1,319 @@
+/* kernels_x86.h — the x86 dot-product kernels, included by kernels_avx2.c (AVX2 + FMA + F16C)
+ * and kernels_avx512.c (the same code with VNNI's vpdpbusd for the byte dot products; the
+ * integer sums are exact either way, so both give bit-identical results). Not a header of
+ * its own: each includer defines LMD_X86_VNNI (0/1) and a name prefix X86_NAME(f).
+ *
+ * Shape of every quantized kernel: per block, the weight block is decoded once into bytes,
+ * then for each activation row j (1..4) the exact int32 lane sums are formed and folded in
+ * with acc[j] = fma(d_w * d_a, lanes, acc[j]); the 8 lanes are summed at the end in a fixed
+ * order. vec_dot is the n_y = 1 instance of the same code, so the multi-row kernel (used by
+ * matmul to reuse decoded weights across tokens) is bit-identical to it for every output.
+ * Relative to the scalar reference only the float order differs. */
+#include <immintrin.h>
+
+#include "tensor/tensor_int.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define MAX_NY LMD_VEC_DOT_MAX_NY
+
+ALWAYS_INLINE float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Sum of u8 x s8 products in groups of 4 bytes -> 8 int32 lanes (no saturation possible for
+ * our operands: |u| <= 128, |s| <= 127, so a pair stays below 32767). */
+ALWAYS_INLINE __m256i dot_u8s8(__m256i u, __m256i s) {
+#if LMD_X86_VNNI
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+/* 16 bytes of nibbles -> 32 bytes: low nibbles (elements 0..15), then high nibbles (16..31). */
+ALWAYS_INLINE __m256i unpack_nibbles16(const uint8_t *qs) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i v = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+/* 32 bits -> 32 bytes, byte k = 0xFF when bit k is set. */
+ALWAYS_INLINE __m256i bits_to_bytes(const uint8_t *qh) {
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    const __m256i shuf = _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll,
+                                            0x0303030303030303ll);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), shuf);
+    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, sel), sel);
+}
+
+#define ACT(T, j, i) ((const T *)((const uint8_t *)vy + (size_t)(j) * y_stride) + (i))
+
+/* ---- Q4_0 / Q5_0 / Q8_0 against Q8_0 (signed weights: |w| x sign(a, w)) ---- */
+
+ALWAYS_INLINE void dot_signed_q8_0(int64_t n, float *s, size_t s_stride, const void *vx,
+                                   size_t wbytes, const void *vy, size_t y_stride, int ny,
+                                   int kind) {
+    __m256 acc[MAX_NY];
+    for (int j = 0; j < ny; j++) acc[j] = _mm256_setzero_ps();
+    const uint8_t *xb = vx;
+    for (int64_t i = 0; i < n / 32; i++, xb += wbytes) {
+        __m256i qx;
+        float dx;
+        if (kind == 0) {          /* Q4_0 */
+            const lmd_block_q4_0 *b = (const lmd_block_q4_0 *)xb;
+            dx = _cvtsh_ss(b->d);
+            qx = _mm256_sub_epi8(unpack_nibbles16(b->qs), _mm256_set1_epi8(8));
+        } else if (kind == 1) {   /* Q5_0 */
+            const lmd_block_q5_0 *b = (const lmd_block_q5_0 *)xb;
+            dx = _cvtsh_ss(b->d);
+            const __m256i hi = _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10));
+            qx = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(b->qs), hi), _mm256_set1_epi8(16));
+        } else {                  /* Q8_0 */
+            const lmd_block_q8_0 *b = (const lmd_block_q8_0 *)xb;
+            dx = _cvtsh_ss(b->d);
+            qx = _mm256_loadu_si256((const __m256i *)b->qs);
+        }
+        const __m256i ax = _mm256_sign_epi8(qx, qx);
+        for (int j = 0; j < ny; j++) {
+            const lmd_block_q8_0 *y = ACT(lmd_block_q8_0, j, i);
+            const __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), qx);
+            const __m256 d = _mm256_set1_ps(dx * _cvtsh_ss(y->d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8s8(ax, sy)), acc[j]);
+        }
+    }
+    for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]);
+}
+
+/* ---- Q4_1 / Q5_1 against Q8_1 (unsigned weights plus a min term) ---- */
+
+ALWAYS_INLINE void dot_unsigned_q8_1(int64_t n, float *s, size_t s_stride, const void *vx,
+                                     size_t wbytes, const void *vy, size_t y_stride, int ny,
+                                     int kind) {
+    __m256 acc[MAX_NY];
+    float accm[MAX_NY];
+    for (int j = 0; j < ny; j++) { acc[j] = _mm256_setzero_ps(); accm[j] = 0; }
+    const uint8_t *xb = vx;
+    for (int64_t i = 0; i < n / 32; i++, xb += wbytes) {
+        __m256i qx;
+        float dx, mx;
+        if (kind == 0) {
+            const lmd_block_q4_1 *b = (const lmd_block_q4_1 *)xb;
+            dx = _cvtsh_ss(b->d);
+            mx = _cvtsh_ss(b->m);
+            qx = unpack_nibbles16(b->qs);
+        } else {
+            const lmd_block_q5_1 *b = (const lmd_block_q5_1 *)xb;
+            dx = _cvtsh_ss(b->d);
+            mx = _cvtsh_ss(b->m);
+            const __m256i hi = _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10));
+            qx = _mm256_or_si256(unpack_nibbles16(b->qs), hi);
+        }
+        for (int j = 0; j < ny; j++) {
+            const lmd_block_q8_1 *y = ACT(lmd_block_q8_1, j, i);
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+            const __m256 d = _mm256_set1_ps(dx * _cvtsh_ss(y->d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8s8(qx, qy)), acc[j]);
+            accm[j] += mx * _cvtsh_ss(y->s);
+        }
+    }
+    for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]) + accm[j];
+}
+
+/* ---- K-quants against Q8_K ---- */
+
+ALWAYS_INLINE void scales_mins_k4(const uint8_t *q, int sc[8], int mn[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = q[j] & 63;
+        mn[j] = q[j + 4] & 63;
+        sc[j + 4] = (q[j + 8] & 0xF) | ((q[j] >> 6) << 4);
+        mn[j + 4] = (q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4);
+    }
+}
+
+/* Q4_K (kind 0) and Q5_K (kind 1): 8 sub-blocks of 32 with 6-bit scale and min. */
+ALWAYS_INLINE void dot_q45_K(int64_t n, float *s, size_t s_stride, const void *vx,
+                             const void *vy, size_t y_stride, int ny, int kind) {
+    __m256 acc[MAX_NY];
+    float accm[MAX_NY];
+    for (int j = 0; j < ny; j++) { acc[j] = _mm256_setzero_ps(); accm[j] = 0; }
+    const size_t wbytes = kind == 0 ? sizeof(lmd_block_q4_K) : sizeof(lmd_block_q5_K);
+    const uint8_t *xb = vx;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < n / LMD_QK_K; i++, xb += wbytes) {
+        const lmd_block_q4_K *h = (const lmd_block_q4_K *)xb;   /* d, dmin, scales shared */
+        const float dx = _cvtsh_ss(h->d), dminx = _cvtsh_ss(h->dmin);
+        int sc[8], mn[8];
+        scales_mins_k4(h->scales, sc, mn);
+        const uint8_t *qs = kind == 0 ? h->qs : ((const lmd_block_q5_K *)xb)->qs;
+        __m256i q[8];
+        __m256i hb = _mm256_setzero_si256();
+        if (kind == 1) hb = _mm256_loadu_si256((const __m256i *)((const lmd_block_q5_K *)xb)->qh);
+        for (int c = 0; c < 4; c++) {
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            q[2 * c] = _mm256_and_si256(b, m4);
+            q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+            if (kind == 1) {
+                const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), one);
+                const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c + 1), one);
+                q[2 * c] = _mm256_or_si256(q[2 * c], _mm256_slli_epi16(h0, 4));
+                q[2 * c + 1] = _mm256_or_si256(q[2 * c + 1], _mm256_slli_epi16(h1, 4));
+            }
+        }
+        for (int j = 0; j < ny; j++) {
+            const lmd_block_q8_K *y = ACT(lmd_block_q8_K, j, i);
+            int summ = 0;
+            for (int k = 0; k < 16; k++) summ += y->bsums[k] * mn[k / 2];
+            __m256i sumi = _mm256_setzero_si256();
+            for (int v = 0; v < 8; v++) {
+                const __m256i p = _mm256_maddubs_epi16(q[v], _mm256_loadu_si256((const __m256i *)(y->qs + 32 * v)));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16((short)sc[v])));
+            }
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(sumi), acc[j]);
+            accm[j] += (dminx * y->d) * (float)summ;
+        }
+    }
+    for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]) - accm[j];
+}
+
+/* Q6_K: 16 sub-blocks of 16 with signed 8-bit scales; values -32..31. */
+ALWAYS_INLINE void dot_q6_K(int64_t n, float *s, size_t s_stride, const void *vx,
+                            const void *vy, size_t y_stride, int ny) {
+    __m256 acc[MAX_NY];
+    for (int j = 0; j < ny; j++) acc[j] = _mm256_setzero_ps();
+    const lmd_block_q6_K *x = vx;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    for (int64_t i = 0; i < n / LMD_QK_K; i++) {
+        const float dx = _cvtsh_ss(x[i].d);
+        __m256i q[8];   /* signed values, 32 per vector, element order */
+        for (int c = 0; c < 2; c++) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * c));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * c + 32));
+            const __m256i hh = _mm256_loadu_si256((const __m256i *)(x[i].qh + 32 * c));
+            const __m256i lo[4] = { _mm256_and_si256(l0, m4), _mm256_and_si256(l1, m4),
+                                    _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                    _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4) };
+            for (int k = 0; k < 4; k++) {
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(hh, 2 * k), m3);
+                q[4 * c + k] = _mm256_sub_epi8(_mm256_or_si256(lo[k], _mm256_slli_epi16(hi, 4)), m32);
+            }
+        }
+        for (int j = 0; j < ny; j++) {
+            const lmd_block_q8_K *y = ACT(lmd_block_q8_K, j, i);
+            __m256i sumi = _mm256_setzero_si256();
+            for (int v = 0; v < 8; v++) {
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)(y->qs + 32 * v));
+                const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q[v], q[v]),
+                                                       _mm256_sign_epi8(qy, q[v]));
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16(x[i].scales[2 * v + 1]),
+                                                     _mm_set1_epi16(x[i].scales[2 * v]));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scv));
+            }
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(sumi), acc[j]);
+        }
+    }
+    for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]);
+}
+
+/* ---- F32 / F16 / BF16 (activations in the same type), 32 elements per step ---- */
+
+ALWAYS_INLINE __m256 load8(const void *p, int64_t i, int kind) {
+    if (kind == 0) return _mm256_loadu_ps((const float *)p + i);
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)p + i));
+    if (kind == 1) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+ALWAYS_INLINE float load1(const void *p, int64_t i, int kind) {
+    if (kind == 0) return ((const float *)p)[i];
+    if (kind == 1) return _cvtsh_ss(((const uint16_t *)p)[i]);
+    return lmd_bf16_to_f32(((const uint16_t *)p)[i]);
+}
+
+ALWAYS_INLINE void dot_float(int64_t n, float *s, size_t s_stride, const void *vx,
+                             const void *vy, size_t y_stride, int ny, int kind) {
+    __m256 acc[MAX_NY][4];
+    for (int j = 0; j < ny; j++)
+        for (int k = 0; k < 4; k++) acc[j][k] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 xv[4];
+        for (int k = 0; k < 4; k++) xv[k] = load8(vx, i + 8 * k, kind);
+        for (int j = 0; j < ny; j++) {
+            const void *y = (const uint8_t *)vy + (size_t)j * y_stride;
+            for (int k = 0; k < 4; k++) acc[j][k] = _mm256_fmadd_ps(xv[k], load8(y, i + 8 * k, kind), acc[j][k]);
+        }
+    }
+    for (; i + 8 <= n; i += 8) {
+        const __m256 xv = load8(vx, i, kind);
+        for (int j = 0; j < ny; j++) {
+            const void *y = (const uint8_t *)vy + (size_t)j * y_stride;
+            acc[j][0] = _mm256_fmadd_ps(xv, load8(y, i, kind), acc[j][0]);
+        }
+    }
+    for (int j = 0; j < ny; j++) {
+        const void *y = (const uint8_t *)vy + (size_t)j * y_stride;
+        const __m256 t = _mm256_add_ps(_mm256_add_ps(acc[j][0], acc[j][1]),
+                                       _mm256_add_ps(acc[j][2], acc[j][3]));
+        float sum = hsum256(t);
+        for (int64_t k = i; k < n; k++) sum += load1(vx, k, kind) * load1(y, k, kind);
+        s[j * s_stride] = sum;
+    }
+}
+
+/* ---- the entry points: vec_dot (one row) and vec_dot_n (1..4 rows) per type ---- */
+
+#define DEFINE_KERNELS(name, call)                                                          \
+    static void X86_NAME(dot_##name)(int64_t n, float *restrict s, const void *restrict vx,  \
+                                     const void *restrict vy) {                              \
+        const size_t y_stride = 0;                                                          \
+        const size_t s_stride = 1;                                                          \
+        const int ny = 1;                                                                   \
+        call;                                                                               \
+    }                                                                                       \
+    static void X86_NAME(dot_n_##name)(int64_t n, float *restrict s, size_t s_stride,        \
+                                       const void *restrict vx, const void *restrict vy,    \
+                                       size_t y_stride, int n_y) {                          \
+        switch (n_y) {                                                                      \
+        case 1: { const int ny = 1; call; break; }                                          \
+        case 2: { const int ny = 2; call; break; }                                          \
+        case 3: { const int ny = 3; call; break; }                                          \
+        default: { const int ny = 4; call; break; }                                         \
+        }                                                                                   \
+    }
+
+DEFINE_KERNELS(q4_0, dot_signed_q8_0(n, s, s_stride, vx, sizeof(lmd_block_q4_0), vy, y_stride, ny, 0))
+DEFINE_KERNELS(q5_0, dot_signed_q8_0(n, s, s_stride, vx, sizeof(lmd_block_q5_0), vy, y_stride, ny, 1))
+DEFINE_KERNELS(q8_0, dot_signed_q8_0(n, s, s_stride, vx, sizeof(lmd_block_q8_0), vy, y_stride, ny, 2))
+DEFINE_KERNELS(q4_1, dot_unsigned_q8_1(n, s, s_stride, vx, sizeof(lmd_block_q4_1), vy, y_stride, ny, 0))
+DEFINE_KERNELS(q5_1, dot_unsigned_q8_1(n, s, s_stride, vx, sizeof(lmd_block_q5_1), vy, y_stride, ny, 1))
+DEFINE_KERNELS(q4_K, dot_q45_K(n, s, s_stride, vx, vy, y_stride, ny, 0))
+DEFINE_KERNELS(q5_K, dot_q45_K(n, s, s_stride, vx, vy, y_stride, ny, 1))
+DEFINE_KERNELS(q6_K, dot_q6_K(n, s, s_stride, vx, vy, y_stride, ny))
+DEFINE_KERNELS(f32, dot_float(n, s, s_stride, vx, vy, y_stride, ny, 0))
+DEFINE_KERNELS(f16, dot_float(n, s, s_stride, vx, vy, y_stride, ny, 1))
+DEFINE_KERNELS(bf16, dot_float(n, s, s_stride, vx, vy, y_stride, ny, 2))
+
+#define SET_KERNELS(T, name)                                                                \
+    do {                                                                                    \
+        t[LMD_TYPE_##T].vec_dot = X86_NAME(dot_##name);                                     \
+        t[LMD_TYPE_##T].vec_dot_n = X86_NAME(dot_n_##name);                                 \
+    } while (0)
+
+static void X86_NAME(fill)(lmd_type_traits *t) {
+    SET_KERNELS(Q4_0, q4_0);
+    SET_KERNELS(Q5_0, q5_0);
+    SET_KERNELS(Q8_0, q8_0);
+    SET_KERNELS(Q4_1, q4_1);
+    SET_KERNELS(Q5_1, q5_1);
+    SET_KERNELS(Q4_K, q4_K);
+    SET_KERNELS(Q5_K, q5_K);
+    SET_KERNELS(Q6_K, q6_K);
+    SET_KERNELS(F32, f32);
+    SET_KERNELS(F16, f16);
+    SET_KERNELS(BF16, bf16);
+}
