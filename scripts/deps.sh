@@ -15,7 +15,7 @@ packages=(
     zlib1g-dev                          # gzip (registry bodies)
     python3 python3-jinja2              # the reference Jinja2 renderer for template tests
     golang-go                           # the reference Go text/template for template tests
-    gcc-aarch64-linux-gnu qemu-user     # arm64 cross build, kernel tests under emulation
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # arm64 cross build + kernel tests
     nodejs                              # the official ollama/openai clients (npm ships with it)
     curl                                # README examples
 )
