@@ -23,6 +23,7 @@ struct lmd_kv {
     int64_t max_blocks_per_seq;
     int32_t *tables;         /* (n_seq_max, max_blocks_per_seq) */
     int64_t *seq_len;        /* (n_seq_max) tokens stored; -1 = not alive */
+    int64_t *ext_blocks;     /* (n_seq_max) engine-managed: blocks given; 0 = kv-managed */
 };
 
 static int64_t blocks_for(int64_t n_tokens) {
@@ -63,7 +64,9 @@ lmd_status lmd_kv_create(const lmd_kv_params *p, lmd_kv **out, lmd_err *err) {
     kv->tables = calloc((size_t)p->n_seq_max * (size_t)kv->max_blocks_per_seq,
                         sizeof *kv->tables);
     kv->seq_len = malloc((size_t)p->n_seq_max * sizeof *kv->seq_len);
-    if (!kv->k || !kv->v || !kv->refs || !kv->free_list || !kv->tables || !kv->seq_len) {
+    kv->ext_blocks = calloc((size_t)p->n_seq_max, sizeof *kv->ext_blocks);
+    if (!kv->k || !kv->v || !kv->refs || !kv->free_list || !kv->tables || !kv->seq_len ||
+        !kv->ext_blocks) {
         lmd_err_set(err, LMD_E_NOMEM, "kv: cannot allocate %lld blocks of %zu bytes",
                     (long long)kv->p.n_blocks, kv->k_block_bytes + kv->v_block_bytes);
         lmd_kv_free(kv);
@@ -91,6 +94,7 @@ void lmd_kv_free(lmd_kv *kv) {
     free(kv->free_list);
     free(kv->tables);
     free(kv->seq_len);
+    free(kv->ext_blocks);
     free(kv);
 }
 
@@ -156,6 +160,11 @@ static int32_t block_take(lmd_kv *kv) {
 
 void lmd_kv_seq_free(lmd_kv *kv, int32_t seq) {
     if (!kv || !lmd_kv_seq_alive(kv, seq)) return;
+    if (kv->ext_blocks[seq]) {   /* the engine owns the blocks */
+        kv->ext_blocks[seq] = 0;
+        kv->seq_len[seq] = -1;
+        return;
+    }
     int32_t *t = table_of(kv, seq);
     /* Released last block first, so a sequence grown again gets its blocks back in order. */
     for (int64_t i = blocks_for(kv->seq_len[seq]) - 1; i >= 0; i--) block_release(kv, t[i]);
@@ -196,6 +205,7 @@ int64_t lmd_kv_blocks_needed(const lmd_kv *kv, int32_t seq, int64_t new_len) {
     if (!lmd_kv_seq_alive(kv, seq) || new_len > kv->p.n_ctx) return -1;
     int64_t len = kv->seq_len[seq];
     if (new_len <= len) return 0;
+    if (kv->ext_blocks[seq]) return 0;   /* within the engine's blocks (checked at grow) */
     int64_t need = blocks_for(new_len) - blocks_for(len);
     /* A partially filled last block shared with another sequence gets copied before we write
      * into it. */
@@ -211,6 +221,14 @@ lmd_status lmd_kv_seq_grow(lmd_kv *kv, int32_t seq, int64_t new_len, lmd_err *er
     if (new_len > kv->p.n_ctx)
         return lmd_err_set(err, LMD_E_LIMIT, "kv: sequence %d would hold %lld tokens, context "
                            "is %lld", (int)seq, (long long)new_len, (long long)kv->p.n_ctx);
+    if (kv->ext_blocks[seq]) {
+        if (blocks_for(new_len) > kv->ext_blocks[seq])
+            return lmd_err_set(err, LMD_E_LIMIT, "kv: engine-managed sequence %d has %lld "
+                               "blocks, %lld tokens need more", (int)seq,
+                               (long long)kv->ext_blocks[seq], (long long)new_len);
+        kv->seq_len[seq] = new_len;
+        return LMD_OK;
+    }
     int64_t need = lmd_kv_blocks_needed(kv, seq, new_len);
     if (need > kv->n_free)
         return lmd_err_set(err, LMD_E_LIMIT, "kv: out of cache blocks (need %lld, %lld free of "
@@ -230,6 +248,26 @@ lmd_status lmd_kv_seq_grow(lmd_kv *kv, int32_t seq, int64_t new_len, lmd_err *er
     }
     for (int64_t i = blocks_for(len); i < blocks_for(new_len); i++) t[i] = block_take(kv);
     kv->seq_len[seq] = new_len;
+    return LMD_OK;
+}
+
+lmd_status lmd_kv_seq_set_external(lmd_kv *kv, int32_t seq, const int32_t *blocks,
+                                   int64_t n_blocks, int64_t len, lmd_err *err) {
+    if (!lmd_kv_seq_alive(kv, seq) || n_blocks <= 0 || n_blocks > kv->max_blocks_per_seq ||
+        len < 0 || len > n_blocks * LMD_KV_BLOCK_TOKENS)
+        return lmd_err_set(err, LMD_E_INVALID, "kv: cannot set sequence %d to %lld blocks, "
+                           "%lld tokens", (int)seq, (long long)n_blocks, (long long)len);
+    if (!kv->ext_blocks[seq] && kv->seq_len[seq] > 0)
+        return lmd_err_set(err, LMD_E_INVALID, "kv: sequence %d holds kv-managed blocks",
+                           (int)seq);
+    int32_t *t = table_of(kv, seq);
+    for (int64_t i = 0; i < n_blocks; i++) {
+        if (blocks[i] < 0 || blocks[i] >= kv->p.n_blocks)
+            return lmd_err_set(err, LMD_E_INVALID, "kv: block id %d out of range", (int)blocks[i]);
+        t[i] = blocks[i];
+    }
+    kv->ext_blocks[seq] = n_blocks;
+    kv->seq_len[seq] = len;
     return LMD_OK;
 }
 

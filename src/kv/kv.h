@@ -77,6 +77,18 @@ int64_t lmd_kv_blocks_needed(const lmd_kv *kv, int32_t seq, int64_t new_len);
  * new_len below the current length. */
 lmd_status lmd_kv_seq_grow(lmd_kv *kv, int32_t seq, int64_t new_len, lmd_err *err);
 
+/* ---- engine-managed sequences (server scheduler, engine/) ----
+ * The server's scheduler allocates blocks itself (admission, preemption, prefix caching with
+ * blocks shared between requests) and hands the forward pass each step's block tables. Such
+ * a sequence takes no references and releases none (lmd_kv_seq_free only marks it empty),
+ * never takes blocks from the free list, and grows only within the blocks it was given.
+ * Use either engine-managed sequences or the free list for a cache, never both. */
+#define LMD_KV_SEQ_EXTERNAL 1
+/* Points seq (alive) at blocks[0..n_blocks) and sets its length to len (len <= 16*n_blocks,
+ * n_blocks <= ceil(n_ctx / 16)). The caller keeps blocks valid until the next call. */
+lmd_status lmd_kv_seq_set_external(lmd_kv *kv, int32_t seq, const int32_t *blocks,
+                                   int64_t n_blocks, int64_t len, lmd_err *err);
+
 /* ---- data access (the forward pass) ---- */
 
 /* Start of the K (V) data of physical block `block` in layer `layer`: 16 rows of n_embd_k

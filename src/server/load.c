@@ -3,8 +3,8 @@
  * block by block, parse the prompt template, and start an engine over it.
  *
  * The engine hands each step's block tables to the forward pass; the KV cache takes them as
- * engine-managed sequences (lmd_kv_seq_set_external). Until model/ and that kv entry point
- * are on main, every name answers "not found". */
+ * engine-managed sequences (lmd_kv_seq_set_external), so prefix caching and preemption stay
+ * the scheduler's business. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +15,7 @@
 #include "template/jinja.h"
 #include "util/log.h"
 
-#if __has_include("model/model.h")
 #include "model/model.h"
-#endif
-
-#if defined(LMD_KV_SEQ_EXTERNAL)
 #include "tensor/pool.h"
 
 typedef struct {
@@ -230,19 +226,6 @@ static void unload_model(void *vctx, lmd_model_inst *inst) {
     if (sm) free_loaded(sm->impl);
 }
 
-#else /* model/ or its engine-managed KV entry point not on main yet */
-
-static lmd_status load_model(void *ctx, lmd_model_inst *inst, int64_t num_ctx, lmd_err *err) {
-    return lmd_err_set(err, LMD_E_NOT_FOUND, "model '%s' not found (this build has no model "
-                       "runtime yet)", inst->name);
-}
-
-static void unload_model(void *ctx, lmd_model_inst *inst) {
-    lmd_engine_free(inst->engine);
-    inst->engine = NULL;
-}
-
-#endif
 
 void lmd_server_loader(lmd_models_opts *o, lmd_server *s) {
     o->load = load_model;
