@@ -18,12 +18,20 @@ for v in llama-bpe qwen2 gpt-2 deepseek-v3 llama-spm bert-bge; do
     ./build/bench/bench_tokenizer "$SHARED/vocab/ggml-vocab-$v.gguf" "$TEXT" 3
 done
 if [ -e /tmp/llama.cpp/READY ]; then
+    TINY=build/bench/tokenizer_tiny.txt
+    printf 'hi' > "$TINY"
     for v in llama-bpe qwen2 gpt-2 llama-spm; do
-        s=$(date +%s.%N)
-        /tmp/llama.cpp/build/bin/llama-tokenize -m "$SHARED/vocab/ggml-vocab-$v.gguf" -f "$TEXT" \
-            --ids --no-bos --log-disable >/dev/null 2>&1 || true
-        e=$(date +%s.%N)
-        echo "llama-tokenize $v: $(echo "$e - $s" | bc) s (includes vocab load)"
+        m="$SHARED/vocab/ggml-vocab-$v.gguf"
+        t0=$(date +%s.%N)
+        /tmp/llama.cpp/build/bin/llama-tokenize -m "$m" -f "$TINY" --ids --no-bos --no-parse-special \
+            --no-escape --log-disable >/dev/null 2>&1 || true
+        t1=$(date +%s.%N)
+        /tmp/llama.cpp/build/bin/llama-tokenize -m "$m" -f "$TEXT" --ids --no-bos --no-parse-special \
+            --no-escape --log-disable > build/bench/llama_$v.txt 2>/dev/null || true
+        t2=$(date +%s.%N)
+        ./build/lmd tokenize --model "$m" --no-bos --no-special --json --file "$TEXT" > build/bench/lmd_$v.txt
+        same=$(cmp -s build/bench/llama_$v.txt build/bench/lmd_$v.txt && echo identical || echo DIFFERENT)
+        echo "llama-tokenize $v: load $(echo "$t1 - $t0" | bc) s, tokenize+print $(echo "$t2 - $t1 - ($t1 - $t0)" | bc) s; ids $same"
     done
 else
     echo "peer: /tmp/llama.cpp/READY missing, llama.cpp's llama-tokenize not measured"
