@@ -121,6 +121,7 @@ int32_t lmd_sample_next(lmd_sample *s, const float *logits) {
         float l = logits[i];
         s->cand[i] = (lmd_cand){ i, isnan(l) ? -INFINITY : l, 0, 0, 0 };
     }
+    if (s->p.temperature <= 0.0f) return lmd_stage_greedy(&a);
     if (++s->mark == 0) {  /* the stamp counter wrapped: start over */
         memset(s->stamp, 0, (size_t)s->n_vocab * sizeof *s->stamp);
         s->mark = 1;
@@ -131,7 +132,6 @@ int32_t lmd_sample_next(lmd_sample *s, const float *logits) {
                         s->p.frequency_penalty, s->p.presence_penalty);
     lmd_stage_penalties(&a, s->count, s->ring, s->n_ring - first, s->stamp, s->mark, s->p.repeat_penalty,
                         s->p.frequency_penalty, s->p.presence_penalty);
-    if (s->p.temperature <= 0.0f) return lmd_stage_greedy(&a);
     lmd_stage_top_k(&a, s->p.top_k);
     lmd_stage_top_p(&a, s->p.top_p);
     lmd_stage_min_p(&a, s->p.min_p);

@@ -3,7 +3,8 @@
  * A sampler (one per request) applies llama.cpp's sampler semantics in the order
  * penalties (repeat / presence / frequency over the last repeat_last_n tokens) -> top-k ->
  * top-p -> min-p -> typical-p -> temperature -> a draw from its own seeded generator. At
- * temperature <= 0 it takes the argmax after the penalties (ties: lowest id). Everything it needs
+ * temperature <= 0 it is greedy: the argmax of the raw logits (ties: lowest id), no other stage,
+ * so `--temperature 0` reproduces reference greedy generations. Everything it needs
  * is allocated at creation from n_vocab; a step allocates nothing. The same seed, history and
  * logits give the same token. Not thread-safe (one request, one sampler).
  *

@@ -143,7 +143,8 @@ T_TEST(seeded_chain_is_deterministic_and_seed_matters) {
 T_TEST(repeat_penalty_window_forgets_old_tokens) {
     lmd_sample_params p;
     lmd_sample_params_default(&p);
-    p.temperature = 0;
+    p.temperature = 1.0f;
+    p.top_k = 1;  /* deterministic: the best token after the penalties */
     p.repeat_penalty = 100.0f;
     p.repeat_last_n = 2;
     lmd_sample *s = NULL;
@@ -158,6 +159,12 @@ T_TEST(repeat_penalty_window_forgets_old_tokens) {
     lmd_sample_accept(s, 2);             /* window now {1, 2}: 0 is free again */
     T_EQ_INT(lmd_sample_next(s, l), 0);
     lmd_sample_reset(s);
+    T_EQ_INT(lmd_sample_next(s, l), 0);
+    lmd_sample_free(s);
+    /* greedy (temperature 0) ignores the penalties: plain argmax */
+    p.temperature = 0;
+    T_EQ_INT(lmd_sample_new(&p, 3, &s, &err), LMD_OK);
+    lmd_sample_accept(s, 0);
     T_EQ_INT(lmd_sample_next(s, l), 0);
     lmd_sample_free(s);
 }
