@@ -219,6 +219,82 @@ ALWAYS_INLINE void dot_q6_K(int64_t n, float *s, size_t s_stride, const void *vx
     for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]);
 }
 
+/* Q2_K: 16 sub-blocks of 16, 4-bit scale (low nibble) and min (high nibble); values 0..3. */
+ALWAYS_INLINE void dot_q2_K(int64_t n, float *s, size_t s_stride, const void *vx,
+                            const void *vy, size_t y_stride, int ny) {
+    __m256 acc[MAX_NY];
+    float accm[MAX_NY];
+    for (int j = 0; j < ny; j++) { acc[j] = _mm256_setzero_ps(); accm[j] = 0; }
+    const lmd_block_q2_K *x = vx;
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < n / LMD_QK_K; i++) {
+        const float dx = _cvtsh_ss(x[i].d), dminx = _cvtsh_ss(x[i].dmin);
+        __m256i q[8], scv[8];
+        for (int c = 0; c < 2; c++) {
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
+            for (int k = 0; k < 4; k++) q[4 * c + k] = _mm256_and_si256(_mm256_srli_epi16(b, 2 * k), m3);
+        }
+        for (int v = 0; v < 8; v++)
+            scv[v] = _mm256_set_m128i(_mm_set1_epi16(x[i].scales[2 * v + 1] & 0xF),
+                                      _mm_set1_epi16(x[i].scales[2 * v] & 0xF));
+        for (int j = 0; j < ny; j++) {
+            const lmd_block_q8_K *y = ACT(lmd_block_q8_K, j, i);
+            int summ = 0;
+            for (int k = 0; k < 16; k++) summ += y->bsums[k] * (x[i].scales[k] >> 4);
+            __m256i sumi = _mm256_setzero_si256();
+            for (int v = 0; v < 8; v++) {
+                const __m256i p = _mm256_maddubs_epi16(q[v], _mm256_loadu_si256((const __m256i *)(y->qs + 32 * v)));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scv[v]));
+            }
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * dx), _mm256_cvtepi32_ps(sumi), acc[j]);
+            accm[j] += (y->d * dminx) * (float)summ;
+        }
+    }
+    for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]) - accm[j];
+}
+
+/* Q3_K: 16 sub-blocks of 16 with signed 6-bit scales; values -4..3 (2 bits + high bit). */
+ALWAYS_INLINE void dot_q3_K(int64_t n, float *s, size_t s_stride, const void *vx,
+                            const void *vy, size_t y_stride, int ny) {
+    __m256 acc[MAX_NY];
+    for (int j = 0; j < ny; j++) acc[j] = _mm256_setzero_ps();
+    const lmd_block_q3_K *x = vx;
+    const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
+    for (int64_t i = 0; i < n / LMD_QK_K; i++) {
+        const float dx = _cvtsh_ss(x[i].d);
+        int sc[16];
+        for (int k = 0; k < 16; k++) {
+            const int lo = k < 8 ? (x[i].scales[k] & 0xF) : (x[i].scales[k - 8] >> 4);
+            const int hi = (x[i].scales[8 + k % 4] >> (2 * (k / 4))) & 3;
+            sc[k] = (lo | (hi << 4)) - 32;
+        }
+        const __m256i hm = _mm256_loadu_si256((const __m256i *)x[i].hmask);
+        __m256i q[8];
+        for (int c = 0; c < 2; c++) {
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
+            for (int k = 0; k < 4; k++) {
+                const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(b, 2 * k), m3);
+                const __m256i h = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * c + k), one);
+                q[4 * c + k] = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(h, 2)), four);
+            }
+        }
+        for (int j = 0; j < ny; j++) {
+            const lmd_block_q8_K *y = ACT(lmd_block_q8_K, j, i);
+            __m256i sumi = _mm256_setzero_si256();
+            for (int v = 0; v < 8; v++) {
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)(y->qs + 32 * v));
+                const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q[v], q[v]),
+                                                       _mm256_sign_epi8(qy, q[v]));
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)sc[2 * v + 1]),
+                                                     _mm_set1_epi16((short)sc[2 * v]));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scv));
+            }
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(sumi), acc[j]);
+        }
+    }
+    for (int j = 0; j < ny; j++) s[j * s_stride] = hsum256(acc[j]);
+}
+
 /* ---- F32 / F16 / BF16 (activations in the same type), 32 elements per step ---- */
 
 ALWAYS_INLINE __m256 load8(const void *p, int64_t i, int kind) {
@@ -294,6 +370,8 @@ DEFINE_KERNELS(q5_1, dot_unsigned_q8_1(n, s, s_stride, vx, sizeof(lmd_block_q5_1
 DEFINE_KERNELS(q4_K, dot_q45_K(n, s, s_stride, vx, vy, y_stride, ny, 0))
 DEFINE_KERNELS(q5_K, dot_q45_K(n, s, s_stride, vx, vy, y_stride, ny, 1))
 DEFINE_KERNELS(q6_K, dot_q6_K(n, s, s_stride, vx, vy, y_stride, ny))
+DEFINE_KERNELS(q2_K, dot_q2_K(n, s, s_stride, vx, vy, y_stride, ny))
+DEFINE_KERNELS(q3_K, dot_q3_K(n, s, s_stride, vx, vy, y_stride, ny))
 DEFINE_KERNELS(f32, dot_float(n, s, s_stride, vx, vy, y_stride, ny, 0))
 DEFINE_KERNELS(f16, dot_float(n, s, s_stride, vx, vy, y_stride, ny, 1))
 DEFINE_KERNELS(bf16, dot_float(n, s, s_stride, vx, vy, y_stride, ny, 2))
@@ -313,6 +391,8 @@ static void X86_NAME(fill)(lmd_type_traits *t) {
     SET_KERNELS(Q4_K, q4_K);
     SET_KERNELS(Q5_K, q5_K);
     SET_KERNELS(Q6_K, q6_K);
+    SET_KERNELS(Q2_K, q2_K);
+    SET_KERNELS(Q3_K, q3_K);
     SET_KERNELS(F32, f32);
     SET_KERNELS(F16, f16);
     SET_KERNELS(BF16, bf16);
