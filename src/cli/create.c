@@ -9,6 +9,22 @@
 #include "cli/cli.h"
 #include "store/store.h"
 
+/* The store's -q hook, provided by `lmd quantize` (llama-quantize's per-tensor mix); its
+ * per-tensor lines go to stdout like the command's own. */
+lmd_status lmd_store_quantize_gguf(const char *in_path, const char *out_path, const char *type,
+                                   lmd_err *err) {
+    if (!lmd_cmd_quantize)
+        return lmd_err_set(err, LMD_E_UNSUPPORTED, "-q %s: lmd quantize is not in this build",
+                           type);
+    char *args[] = { "quantize", (char *)in_path, (char *)out_path, (char *)type, NULL };
+    int rc = lmd_cmd_quantize(4, args);
+    fflush(stdout);
+    if (rc != 0)
+        return lmd_err_set(err, rc == 2 ? LMD_E_INVALID : LMD_E_IO,
+                           "quantizing to %s failed (lmd quantize exit %d)", type, rc);
+    return LMD_OK;
+}
+
 static int on_progress(void *ud, const char *status, const char *digest, uint64_t total,
                        uint64_t completed) {
     (void)digest;

@@ -139,10 +139,6 @@ static lmd_status messages_json(const lmd_modelfile *mf, char **out, lmd_err *er
     return LMD_OK;
 }
 
-/* The quantizer lives in tensor/ (`lmd quantize`); until it is linked in, -q fails clearly. */
-lmd_status lmd_store_quantize_gguf(const char *in_path, const char *out_path, const char *type,
-                                   lmd_err *err) __attribute__((weak));
-
 lmd_status lmd_store_create(lmd_store *s, const char *name, const char *text,
                             const char *base_dir, const lmd_store_create_opts *opts,
                             lmd_err *err) {

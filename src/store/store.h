@@ -212,6 +212,12 @@ lmd_status lmd_store_create(lmd_store *s, const char *name, const char *modelfil
                             const char *base_dir, const lmd_store_create_opts *opts,
                             lmd_err *err);
 
+/* The quantizer behind `create -q`: writes in_path quantized to `type` ("q4_K_M", "Q8_0"...)
+ * at out_path. Weak: the binary provides it from `lmd quantize` (src/cli/create.c); without it
+ * -q fails with LMD_E_UNSUPPORTED. */
+lmd_status lmd_store_quantize_gguf(const char *in_path, const char *out_path, const char *type,
+                                   lmd_err *err) __attribute__((weak));
+
 typedef struct {
     bool insecure;           /* allow http:// registries */
     const char *registry;    /* base URL overriding the name's host (LMD_REGISTRY) */

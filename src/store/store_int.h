@@ -15,7 +15,9 @@
 /* The root is at most LMD_STORE_PATH_MAX - 1024 bytes (checked at open) and every component
  * below it is bounded (name parts <= 350/80 bytes, digests 71), so the snprintf calls that
  * build paths cannot truncate; GCC cannot see those bounds, hence: */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 struct lmd_store {
     char root[LMD_STORE_PATH_MAX];
@@ -125,6 +127,34 @@ void lmd_http_resp_free(lmd_http_resp *resp);
 bool lmd_http_url_host(const char *url, char *buf, size_t cap);
 /* Scheme check: https always, http only when insecure. */
 bool lmd_http_scheme_ok(const char *url, bool insecure);
+
+/* ---- safetensors.c: a validating reader for .safetensors files ---- */
+typedef enum { LMD_ST_F32, LMD_ST_F16, LMD_ST_BF16 } lmd_st_dtype;
+typedef struct {
+    char name[256];
+    lmd_st_dtype dtype;
+    int n_dims;
+    int64_t shape[4];      /* as stored: shape[0] is the slowest dimension */
+    int64_t n_elems;
+    const uint8_t *data;   /* into the mapping */
+} lmd_st_tensor;
+typedef struct {
+    void *map;
+    size_t map_bytes;
+    lmd_st_tensor *t;
+    int64_t n;
+} lmd_st_file;
+#define LMD_ST_MAX_HEADER_BYTES (100u << 20)
+#define LMD_ST_MAX_TENSORS 100000
+/* Maps and validates a file: header length and JSON, dtypes, shapes, offsets inside the data
+ * area, sizes matching shapes. Unsupported dtypes (I8, F64...) are LMD_E_UNSUPPORTED. */
+lmd_status lmd_st_open(const char *path, lmd_st_file *out, lmd_err *err);
+/* Same over a caller-owned buffer (fuzzing); the buffer must outlive the result. */
+lmd_status lmd_st_parse(const uint8_t *buf, size_t len, const char *what, lmd_st_file *out,
+                        lmd_err *err);
+void lmd_st_close(lmd_st_file *f);
+/* Element i of a tensor as f32. */
+float lmd_st_get(const lmd_st_tensor *t, int64_t i);
 
 /* ---- convert.c: Hugging Face safetensors folder -> GGUF ---- */
 /* True when dir looks like a HF model folder (config.json present). */

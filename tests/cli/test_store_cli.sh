@@ -66,12 +66,21 @@ err=$($LMD create broken -f "$T/mf/Bad" 2>&1); rc=$?
 check "create reports a bad parameter with its line and exit 2" '[ $rc = 2 ] && grep -q "line 2: parameter .temperature.: invalid float value .warm." <<<"$err"'
 check "failed create leaves no model" '! $LMD list | grep -q broken'
 
+check "create from a Hugging Face safetensors folder converts to GGUF" 'printf "FROM %s\n" "$(realpath "$SHARED/models/TinyStories-656K")" > "$T/mf/HF" && $LMD create tiny-hf -f "$T/mf/HF" 2>"$T/err" && grep -q "^converting model$" "$T/err"'
+check "converted model shows F32 llama with the config's sizes" 'out=$($LMD show tiny-hf) && grep -Eq "^    quantization +F32$" <<<"$out" && grep -Eq "^    context length +512$" <<<"$out" && grep -Eq "^    architecture +llama$" <<<"$out"'
+# -q through `lmd quantize`: F32 conversion quantized to Q8_0 must be the very tensors llama.cpp
+# wrote into the shared Q8_0 GGUF (same weights, same reference quantizer), so the model's
+# greedy output is the golden one by construction.
+check "create -q q8_0 from the safetensors folder" '$LMD create tiny-q8 -q q8_0 -f "$T/mf/HF" >/dev/null 2>&1 && $LMD show tiny-q8 | grep -Eq "^    quantization +Q8_0$"'
+check "quantized conversion is tensor-for-tensor identical to llama.cpp's Q8_0 GGUF" 'p=$($LMD show tiny-q8 --modelfile | sed -n "s/^FROM //p") && [ -n "$p" ] && diff <(python3 tests/cli/gguf_tensor_bytes.py "$p") <(python3 tests/cli/gguf_tensor_bytes.py "$GGUF") >/dev/null'
+check "create -q rejects an unknown type and keeps the store unchanged" '! $LMD create tiny-bad -q q9_9 -f "$T/mf/HF" >/dev/null 2>&1 && ! $LMD list | grep -q tiny-bad'
+$LMD rm tiny-q8 >/dev/null
 check "cp copies with the same id" '$LMD cp stories me/stories:v2 >/dev/null && [ "$($LMD list me/ | tail -1 | awk "{print \$2}")" = "$($LMD list stories | tail -1 | awk "{print \$2}")" ]'
 nblobs=$(ls "$LMD_MODELS/blobs" | wc -l)
 check "rm of one copy keeps shared blobs" '$LMD rm stories >/dev/null && [ "$(ls "$LMD_MODELS/blobs" | wc -l)" = "$nblobs" ]'
 $LMD rm nope >/dev/null 2>"$T/err"; rc=$?
 check "rm of a missing model fails with a clear message" '[ $rc = 1 ] && grep -q "model .nope:latest. not found" "$T/err"'
-check "rm of every model prunes every blob" '$LMD rm me/stories:v2 llama3 someone/mistral-tools:7b again >/dev/null && [ -z "$(ls "$LMD_MODELS/blobs")" ]'
+check "rm of every model prunes every blob" '$LMD rm me/stories:v2 llama3 someone/mistral-tools:7b again tiny-hf >/dev/null && [ -z "$(ls "$LMD_MODELS/blobs")" ]'
 check "bad names are usage errors" '$LMD cp "../x" y 2>/dev/null; [ $? = 2 ]'
 check "OLLAMA_MODELS is accepted as the store" '(unset LMD_MODELS; export OLLAMA_MODELS=$T/ollama; python3 tests/registry/mkstore.py $OLLAMA_MODELS registry.ollama.ai/library/x/latest "$GGUF" >/dev/null; $LMD list | grep -q "^x:latest")'
 
