@@ -1,5 +1,5 @@
-/* kernels_neon.c — arm64 Advanced SIMD kernels (baseline ARMv8-A NEON, so they run on every
- * aarch64 CPU). Byte products are widened with vmull_s8 and pair-added into int32 lanes, so
+/* kernels_neon.c — arm64 Advanced SIMD kernels for every weight type (baseline ARMv8-A NEON,
+ * so they run on every aarch64 CPU; no dotprod variant yet). Byte products are widened with vmull_s8 and pair-added into int32 lanes, so
  * every block's integer sum is exact; each block then adds d_w * d_a * sum to one float
  * accumulator per output (the scalar reference keeps eight lanes for K-quants: only the float
  * order differs). Q8_0 activations never hold -128, so |products| <= 16256 fit int16. */
@@ -132,6 +132,125 @@ static void neon_dot_q6_K(int64_t n, float *restrict s, const void *restrict vx,
     *s = sumf;
 }
 
+/* byte k of the result = 0xFF when bit k of `bits` is set (16 bits). */
+static inline uint8x16_t bits16_to_mask(uint32_t bits) {
+    static const uint8_t sel_bytes[16] = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const uint8x16_t v = vcombine_u8(vdup_n_u8((uint8_t)(bits & 0xFF)), vdup_n_u8((uint8_t)((bits >> 8) & 0xFF)));
+    return vtstq_u8(v, vld1q_u8(sel_bytes));
+}
+
+/* Q5_0 (signed, minus 16), Q4_1 and Q5_1 (unsigned, plus the min term). */
+static inline float dot32_other(int64_t n, const void *vx, const void *vy, int kind) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), b4 = vdupq_n_u8(0x10);
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 32; i++) {
+        const uint8_t *qs;
+        uint32_t qh = 0;
+        float dx, mx = 0;
+        if (kind == 0) {
+            const lmd_block_q5_0 *b = (const lmd_block_q5_0 *)vx + i;
+            qs = b->qs; dx = H2F(b->d); memcpy(&qh, b->qh, 4);
+        } else if (kind == 1) {
+            const lmd_block_q4_1 *b = (const lmd_block_q4_1 *)vx + i;
+            qs = b->qs; dx = H2F(b->d); mx = H2F(b->m);
+        } else {
+            const lmd_block_q5_1 *b = (const lmd_block_q5_1 *)vx + i;
+            qs = b->qs; dx = H2F(b->d); mx = H2F(b->m); memcpy(&qh, b->qh, 4);
+        }
+        const uint8x16_t raw = vld1q_u8(qs);
+        uint8x16_t lo = vandq_u8(raw, m4), hi = vshrq_n_u8(raw, 4);
+        if (kind != 1) {
+            lo = vorrq_u8(lo, vandq_u8(bits16_to_mask(qh & 0xFFFF), b4));
+            hi = vorrq_u8(hi, vandq_u8(bits16_to_mask(qh >> 16), b4));
+        }
+        int8x16_t slo = vreinterpretq_s8_u8(lo), shi = vreinterpretq_s8_u8(hi);
+        if (kind == 0) {
+            slo = vsubq_s8(slo, vdupq_n_s8(16));
+            shi = vsubq_s8(shi, vdupq_n_s8(16));
+        }
+        if (kind == 0) {
+            const lmd_block_q8_0 *y = (const lmd_block_q8_0 *)vy + i;
+            int32x4_t acc = dot16(vdupq_n_s32(0), slo, vld1q_s8(y->qs));
+            acc = dot16(acc, shi, vld1q_s8(y->qs + 16));
+            sumf += (dx * H2F(y->d)) * (float)vaddvq_s32(acc);
+        } else {
+            const lmd_block_q8_1 *y = (const lmd_block_q8_1 *)vy + i;
+            int32x4_t acc = dot16(vdupq_n_s32(0), slo, vld1q_s8(y->qs));
+            acc = dot16(acc, shi, vld1q_s8(y->qs + 16));
+            sumf += (dx * H2F(y->d)) * (float)vaddvq_s32(acc) + mx * H2F(y->s);
+        }
+    }
+    return sumf;
+}
+
+static void neon_dot_q5_0(int64_t n, float *restrict s, const void *restrict x, const void *restrict y) {
+    *s = dot32_other(n, x, y, 0);
+}
+static void neon_dot_q4_1(int64_t n, float *restrict s, const void *restrict x, const void *restrict y) {
+    *s = dot32_other(n, x, y, 1);
+}
+static void neon_dot_q5_1(int64_t n, float *restrict s, const void *restrict x, const void *restrict y) {
+    *s = dot32_other(n, x, y, 2);
+}
+
+/* Q2_K (values 0..3, 4-bit scale and min per 16) and Q3_K (values -4..3, 6-bit signed scale
+ * per 16): element 128c + 32j + 16h + l comes from byte 32c + 16h + l, bits 2j..2j+1. */
+static inline float dot_q23_K(int64_t n, const void *vx, const lmd_block_q8_K *y, bool is_q3) {
+    const uint8x16_t m3 = vdupq_n_u8(3), one = vdupq_n_u8(1);
+    float sumf = 0;
+    for (int64_t i = 0; i < n / LMD_QK_K; i++) {
+        const uint8_t *qs;
+        int sc[16];
+        float dall = 0, dmin = 0;
+        int summs = 0;
+        const lmd_block_q3_K *b3 = (const lmd_block_q3_K *)vx + i;
+        const lmd_block_q2_K *b2 = (const lmd_block_q2_K *)vx + i;
+        if (is_q3) {
+            qs = b3->qs;
+            for (int k = 0; k < 16; k++) {
+                const int lo = k < 8 ? (b3->scales[k] & 0xF) : (b3->scales[k - 8] >> 4);
+                const int hi = (b3->scales[8 + k % 4] >> (2 * (k / 4))) & 3;
+                sc[k] = (lo | (hi << 4)) - 32;
+            }
+        } else {
+            qs = b2->qs;
+            for (int k = 0; k < 16; k++) {
+                sc[k] = b2->scales[k] & 0xF;
+                summs += y[i].bsums[k] * (b2->scales[k] >> 4);
+            }
+            dall = y[i].d * H2F(b2->d);
+            dmin = y[i].d * H2F(b2->dmin);
+        }
+        int isum = 0;
+        for (int c = 0; c < 2; c++) {
+            for (int h = 0; h < 2; h++) {
+                const uint8x16_t b = vld1q_u8(qs + 32 * c + 16 * h);
+                const uint8x16_t hm = is_q3 ? vld1q_u8(b3->hmask + 16 * h) : vdupq_n_u8(0);
+                for (int j = 0; j < 4; j++) {
+                    uint8x16_t v = vandq_u8(vshlq_u8(b, vdupq_n_s8((int8_t)(-2 * j))), m3);
+                    int8x16_t q = vreinterpretq_s8_u8(v);
+                    if (is_q3) {
+                        const uint8x16_t hb = vandq_u8(vshlq_u8(hm, vdupq_n_s8((int8_t)(-(4 * c + j)))), one);
+                        q = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(v, vshlq_n_u8(hb, 2))), vdupq_n_s8(4));
+                    }
+                    const int e = 128 * c + 32 * j + 16 * h;
+                    isum += sc[e / 16] * vaddvq_s32(dot16(vdupq_n_s32(0), q, vld1q_s8(y[i].qs + e)));
+                }
+            }
+        }
+        if (is_q3) sumf += (H2F(b3->d) * y[i].d) * (float)isum;
+        else sumf += dall * (float)isum - dmin * (float)summs;
+    }
+    return sumf;
+}
+
+static void neon_dot_q2_K(int64_t n, float *restrict s, const void *restrict x, const void *restrict y) {
+    *s = dot_q23_K(n, x, y, false);
+}
+static void neon_dot_q3_K(int64_t n, float *restrict s, const void *restrict x, const void *restrict y) {
+    *s = dot_q23_K(n, x, y, true);
+}
+
 /* Float types: kind 0 F32, 1 F16, 2 BF16; 16 elements per step in 4 accumulators. */
 static inline float32x4_t load4(const void *p, int64_t i, int kind) {
     if (kind == 0) return vld1q_f32((const float *)p + i);
@@ -170,6 +289,11 @@ static void neon_dot_bf16(int64_t n, float *restrict s, const void *restrict x, 
 void lmd_kernels_fill_neon(lmd_type_traits *t) {
     t[LMD_TYPE_Q4_0].vec_dot = neon_dot_q4_0;
     t[LMD_TYPE_Q8_0].vec_dot = neon_dot_q8_0;
+    t[LMD_TYPE_Q5_0].vec_dot = neon_dot_q5_0;
+    t[LMD_TYPE_Q4_1].vec_dot = neon_dot_q4_1;
+    t[LMD_TYPE_Q5_1].vec_dot = neon_dot_q5_1;
+    t[LMD_TYPE_Q2_K].vec_dot = neon_dot_q2_K;
+    t[LMD_TYPE_Q3_K].vec_dot = neon_dot_q3_K;
     t[LMD_TYPE_Q4_K].vec_dot = neon_dot_q4_K;
     t[LMD_TYPE_Q5_K].vec_dot = neon_dot_q5_K;
     t[LMD_TYPE_Q6_K].vec_dot = neon_dot_q6_K;

@@ -74,7 +74,10 @@ static void dot_task(void *vctx, int64_t task, int thread_idx) {
 void lmd_matmul(lmd_pool *pool, const lmd_matrix *W, const float *x, float *y, int64_t n_tokens,
                 void *scratch) {
     const lmd_type_traits *tr = lmd_type_traits_of(W->type);
-    if (!LMD_ALWAYS(tr && tr->vec_dot) || n_tokens <= 0 || W->n_rows <= 0) return;
+    /* Shapes are validated by the model loader; a bad one here is a bug, not input. */
+    if (!LMD_ALWAYS(tr && tr->vec_dot && W->n_cols % tr->block_elems == 0) || n_tokens <= 0 ||
+        W->n_rows <= 0)
+        return;
     const lmd_type_traits *vdt = lmd_type_traits_of(tr->vec_dot_type);
     matmul_job j = { .W = W, .x = x, .y = y, .n_tokens = n_tokens, .dot = tr->vec_dot,
                      .dot_n = n_tokens > 1 ? tr->vec_dot_n : NULL };

@@ -181,8 +181,9 @@ void lmd_ref_dequantize_q8_K(const void *restrict vx, float *restrict y, int64_t
 
 /* ggml's lane layout: lane l holds the scaled products of elements with index % 8 == l.
  * Integer sums are exact in any order, so only the per-lane grouping matters. */
-static void lane_sums(const int8_t *a, const int8_t *q8, const int *scale, int group,
-                      int32_t lanes[8]) {
+static inline __attribute__((always_inline)) void lane_sums(const int8_t *a, const int8_t *q8,
+                                                             const int *scale, int group,
+                                                             int32_t lanes[8]) {
     for (int l = 0; l < 8; l++) lanes[l] = 0;
     for (int e = 0; e < LMD_QK_K; e++) lanes[e & 7] += scale[e / group] * (q8[e] * a[e]);
 }

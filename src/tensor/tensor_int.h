@@ -57,4 +57,8 @@ void lmd_kernels_fill_neon(lmd_type_traits *table);
  * the process's choice (tests compare every path the CPU runs); false if it cannot run. */
 bool lmd_kernels_build_table(const char *path, lmd_type_traits out[LMD_TYPE_COUNT]);
 
+/* The path lmd_kernels_init takes for an LMD_KERNELS value (NULL or "" = best the CPU runs):
+ * LMD_E_INVALID for an unknown name, LMD_E_UNSUPPORTED for a path this CPU/build lacks. */
+lmd_status lmd_kernels_choose(const char *want, const char **path_out, lmd_err *err);
+
 #endif

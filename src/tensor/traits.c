@@ -112,33 +112,33 @@ bool lmd_kernels_build_table(const char *path, lmd_type_traits out[LMD_TYPE_COUN
     return true;
 }
 
+lmd_status lmd_kernels_choose(const char *want, const char **path_out, lmd_err *err) {
+    const cpu_features f = detect_cpu();
+    static const char *const names[] = { "scalar", "avx2", "avx512", "neon" };
+    if (want && *want) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            if (strcmp(want, names[i]) != 0) continue;
+            if (!path_available(names[i], f))
+                return lmd_err_set(err, LMD_E_UNSUPPORTED,
+                                   "LMD_KERNELS=%s: this CPU or build cannot run that path", want);
+            *path_out = names[i];
+            return LMD_OK;
+        }
+        return lmd_err_set(err, LMD_E_INVALID,
+                           "LMD_KERNELS=%s: expected scalar, avx2, avx512 or neon", want);
+    }
+    *path_out = f.avx512 ? names[2] : f.avx2 ? names[1] : f.neon ? names[3] : names[0];
+    return LMD_OK;
+}
+
 lmd_status lmd_kernels_init(lmd_err *err) {
     if (initialized) return LMD_OK;
-    const cpu_features f = detect_cpu();
-    const char *want = getenv("LMD_KERNELS");
-    const char *path = "scalar";
-    if (want && *want) {
-        if (strcmp(want, "scalar") && strcmp(want, "avx2") && strcmp(want, "avx512") &&
-            strcmp(want, "neon"))
-            return lmd_err_set(err, LMD_E_INVALID,
-                               "LMD_KERNELS=%s: expected scalar, avx2, avx512 or neon", want);
-        if (!path_available(want, f))
-            return lmd_err_set(err, LMD_E_UNSUPPORTED,
-                               "LMD_KERNELS=%s: this CPU or build cannot run that path", want);
-        path = want;
-    } else if (f.avx512) {
-        path = "avx512";
-    } else if (f.avx2) {
-        path = "avx2";
-    } else if (f.neon) {
-        path = "neon";
-    }
+    const char *path = NULL;
+    lmd_status st = lmd_kernels_choose(getenv("LMD_KERNELS"), &path, err);
+    if (st != LMD_OK) return st;
     if (!lmd_kernels_build_table(path, table))
         return lmd_err_set(err, LMD_E_INTERNAL, "kernel path %s vanished", path);
-    chosen_path = strcmp(path, "avx512") == 0 ? "avx512"
-                : strcmp(path, "avx2") == 0   ? "avx2"
-                : strcmp(path, "neon") == 0   ? "neon"
-                                              : "scalar";
+    chosen_path = path;
     initialized = true;
     return LMD_OK;
 }

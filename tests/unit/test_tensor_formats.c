@@ -6,6 +6,7 @@
 
 #include "tensor/blocks.h"
 #include "tensor/tensor.h"
+#include "tensor/tensor_int.h"
 
 /* Deterministic pseudo-random numbers (xorshift) and Gaussian samples (Box-Muller). */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -219,6 +220,29 @@ T_TEST(tensor_quantize_handles_zero_constant_and_extreme_blocks) {
         for (int i = 0; i < N; i++) bad += !(fabsf(y[i] - 0.125f) <= 0.0625f);
         if (bad) T_FAILF("%s: constant 0.125 comes back as %g", tr->name, y[0]);
     }
+}
+
+T_TEST(tensor_lmd_kernels_values_are_checked) {
+    const char *path = NULL;
+    lmd_err err = { 0 };
+    T_EQ_INT(lmd_kernels_choose("scalar", &path, &err), LMD_OK);
+    T_EQ_STR(path, "scalar");
+    T_EQ_INT(lmd_kernels_choose("sse9", &path, &err), LMD_E_INVALID);
+    T_CHECK(strstr(err.msg, "sse9") != NULL);
+    lmd_err_clear(&err);
+#if defined(__x86_64__)
+    T_EQ_INT(lmd_kernels_choose("neon", &path, &err), LMD_E_UNSUPPORTED);
+#else
+    T_EQ_INT(lmd_kernels_choose("avx2", &path, &err), LMD_E_UNSUPPORTED);
+#endif
+    T_CHECK(strstr(err.msg, "cannot run") != NULL);
+    /* Unset picks the best path the CPU runs, and that path can be built. */
+    static lmd_type_traits table[LMD_TYPE_COUNT];
+    T_EQ_INT(lmd_kernels_choose(NULL, &path, NULL), LMD_OK);
+    T_CHECK(lmd_kernels_build_table(path, table));
+#if defined(__aarch64__)
+    T_EQ_STR(path, "neon");
+#endif
 }
 
 T_TEST(tensor_kernels_init_honours_lmd_kernels) {
