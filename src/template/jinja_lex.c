@@ -159,7 +159,7 @@ static lmd_status lex_string(lexer *L, size_t *pos) {
 
 static lmd_status lex_number(lexer *L, size_t *pos) {
     size_t start = *pos, i = start;
-    char buf[64];
+    char buf[512];
     size_t k = 0;
     bool is_float = false;
 #define DIGITS()                                                                           \
@@ -172,7 +172,7 @@ static lmd_status lex_number(lexer *L, size_t *pos) {
     DIGITS();
     if (i + 1 < L->n && L->s[i] == '.' && L->s[i + 1] >= '0' && L->s[i + 1] <= '9') {
         is_float = true;
-        buf[k++] = '.';
+        if (k < sizeof buf - 1) buf[k++] = '.';
         i++;
         DIGITS();
     }

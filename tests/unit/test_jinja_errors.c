@@ -107,6 +107,18 @@ T_TEST(jinja_depth_cap_holds) {
     T_EQ_INT(run("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_LIMIT);
 }
 
+T_TEST(jinja_long_number_literals_are_bounded) {
+    char msg[256], src[2000] = "{% 88.";
+    for (int i = 0; i < 600; i++) strcat(src, "8");
+    strcat(src, " %}");
+    T_EQ_INT(run(src, NULL, NULL, msg, sizeof msg, NULL), LMD_E_LIMIT);
+    T_CHECK(strstr(msg, "number literal too long") != NULL);
+    char *out = NULL;
+    T_EQ_INT(run("{{ 3.14159265358979323846264338327950288419716939937510 }}", NULL, NULL, msg, sizeof msg, &out), LMD_OK);
+    T_EQ_STR(out, "3.141592653589793");
+    free(out);
+}
+
 T_TEST(jinja_rejects_invalid_utf8_and_nul) {
     char msg[256];
     T_EQ_INT(run("ab\xff", NULL, NULL, msg, sizeof msg, NULL), LMD_E_FORMAT);
