@@ -429,6 +429,27 @@ done:
     return st;
 }
 
+static bool is_hf_host(const char *h) {
+    return !strcasecmp(h, "hf.co") || !strcasecmp(h, "huggingface.co");
+}
+
+/* Hugging Face repositories speak this same protocol at hf.co; without a tag the hub picks the
+ * file (Q4_K_M when the repo has one). Say which one came, from the config blob. */
+static void report_hf_choice(puller *p, const lmd_store_manifest *m) {
+    if (!is_hf_host(p->name.host) || strcasecmp(p->name.tag, LMD_STORE_DEFAULT_TAG) != 0) return;
+    char *cfg = NULL;
+    if (lmd_blob_read(p->s, m->config.digest, 1u << 20, &cfg, NULL, NULL) != LMD_OK) return;
+    json_t *o = json_loads(cfg, 0, NULL);
+    const char *ft = json_string_value(json_object_get(o, "file_type"));
+    char msg[160];
+    snprintf(msg, sizeof msg, "no quantization tag given: %s picked %s%s", p->name.host,
+             ft ? ft : "an unnamed file type",
+             ft && !strcasecmp(ft, "Q4_K_M") ? " (the default)" : " (the repo has no Q4_K_M)");
+    progress(p, msg, NULL, 0, 0);
+    json_decref(o);
+    free(cfg);
+}
+
 lmd_status lmd_store_pull(lmd_store *s, const char *name, const lmd_store_pull_opts *opts,
                           lmd_err *err) {
     lmd_store_pull_opts defaults = { 0 };
@@ -462,6 +483,7 @@ lmd_status lmd_store_pull(lmd_store *s, const char *name, const lmd_store_pull_o
     if ((st = pull_blob(&p, &m.config, err)) != LMD_OK) goto done;
     for (int64_t i = 0; i < m.n_layers; i++)
         if ((st = pull_blob(&p, &m.layers[i], err)) != LMD_OK) goto done;
+    report_hf_choice(&p, &m);
     progress(&p, "verifying sha256 digest", NULL, 0, 0);
     progress(&p, "writing manifest", NULL, 0, 0);
     if ((st = lmd_manifest_write(s, &p.name, json, len, err)) != LMD_OK) goto done;
