@@ -61,10 +61,14 @@ lmd_status lmd_detokenize(const lmd_vocab *v, const int32_t *ids, int64_t n_ids,
                           size_t *len, lmd_err *err);
 
 /* Streaming detokenizer: feed ids one at a time, get the bytes that are complete UTF-8 so far
- * (a piece ending inside a sequence is held back until the sequence completes). */
+ * (a piece ending inside a sequence is held back until the sequence completes). Pieces are
+ * llama_token_to_piece's; no clean-up pass (as llama.cpp's streaming). */
 typedef struct {
     const lmd_vocab *vocab;
-    bool first;          /* SPM: strip the leading space of the first piece as llama.cpp */
+    bool first;          /* strip one leading space of the next piece when the vocabulary adds
+                            a space prefix (llama_detokenize's first token); init: false, as a
+                            generation continues a prompt (llama.cpp's server does not strip) */
+    bool special;        /* render control tokens' text (init: false) */
     char pending[8];     /* an incomplete UTF-8 sequence carried to the next token */
     int n_pending;
 } lmd_detok_stream;
