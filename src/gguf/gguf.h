@@ -148,6 +148,16 @@ lmd_status lmd_gguf_copy_kv(lmd_gguf_writer *w, const lmd_gguf *src, int64_t idx
 /* Adds a tensor; data (n_bytes = row_bytes * rows) is borrowed until write returns. */
 lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type type, int n_dims,
                                const int64_t ne[4], const void *data, lmd_err *err);
+/* Produces rows [row0, row0 + n_rows) of a tensor's data into dst (n_rows whole rows of
+ * ne[0] elements; rows are counted over ne[1] * ne[2] * ne[3]). Called during the write, in
+ * row order, in chunks of a few MiB; a failure aborts the write (no file is left). */
+typedef lmd_status (*lmd_gguf_fill_fn)(void *ctx, void *dst, int64_t row0, int64_t n_rows,
+                                       lmd_err *err);
+/* Adds a tensor whose data is produced by fill(ctx, ...) at write time, so a file larger than
+ * memory can be written (quantize, genmodel). ctx is borrowed until write returns. */
+lmd_status lmd_gguf_add_tensor_fill(lmd_gguf_writer *w, const char *name, lmd_type type,
+                                    int n_dims, const int64_t ne[4], lmd_gguf_fill_fn fill,
+                                    void *ctx, lmd_err *err);
 lmd_status lmd_gguf_writer_write(lmd_gguf_writer *w, const char *path, lmd_err *err);
 /* The same bytes as writer_write, into a new heap buffer (*out, *len; free with free()). */
 lmd_status lmd_gguf_writer_to_memory(lmd_gguf_writer *w, uint8_t **out, size_t *len,

@@ -31,7 +31,12 @@ typedef struct {
     int64_t ne[4];
     const void *data; /* borrowed */
     size_t n_bytes;
+    lmd_gguf_fill_fn fill; /* or data produced at write time */
+    void *fill_ctx;
+    size_t row_bytes;
 } wtensor;
+
+#define FILL_CHUNK_BYTES ((size_t)8 << 20) /* rows produced per fill call, about */
 
 struct lmd_gguf_writer {
     wkv *kv;
@@ -228,8 +233,9 @@ lmd_status lmd_gguf_copy_kv(lmd_gguf_writer *w, const lmd_gguf *src, int64_t idx
     return set_raw(w, key.ptr, key.len, copy, len, err);
 }
 
-lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type type, int n_dims,
-                               const int64_t ne[4], const void *data, lmd_err *err) {
+static lmd_status add_tensor(lmd_gguf_writer *w, const char *name, lmd_type type, int n_dims,
+                             const int64_t ne[4], const void *data, lmd_gguf_fill_fn fill,
+                             void *fill_ctx, lmd_err *err) {
     size_t name_len = strlen(name);
     if (name_len == 0 || name_len > LMD_GGUF_MAX_NAME_BYTES)
         return lmd_err_set(err, LMD_E_INVALID, "gguf writer: tensor name '%.80s' has %zu bytes, "
@@ -242,7 +248,8 @@ lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type ty
         return lmd_err_set(err, LMD_E_INVALID, "gguf writer: tensor '%s': n_dims %d, expected "
                            "1..4", name, n_dims);
     int64_t n_elems = 1;
-    wtensor t = { .type = type, .n_dims = n_dims, .data = data, .ne = { 1, 1, 1, 1 } };
+    wtensor t = { .type = type, .n_dims = n_dims, .data = data, .ne = { 1, 1, 1, 1 },
+                  .fill = fill, .fill_ctx = fill_ctx };
     for (int d = 0; d < n_dims; d++) {
         if (ne[d] <= 0 || lmd_mul_i64(n_elems, ne[d], &n_elems))
             return lmd_err_set(err, LMD_E_INVALID, "gguf writer: tensor '%s': bad dimension %d "
@@ -255,8 +262,9 @@ lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type ty
                            lmd_type_name(type), geo->block_elems);
     if (lmd_mul_size((size_t)(n_elems / geo->block_elems), geo->block_bytes, &t.n_bytes))
         return lmd_err_set(err, LMD_E_INVALID, "gguf writer: tensor '%s': size overflows", name);
-    if (!data && t.n_bytes)
+    if (!data && !fill)
         return lmd_err_set(err, LMD_E_INVALID, "gguf writer: tensor '%s': no data", name);
+    t.row_bytes = lmd_type_row_bytes(type, ne[0]);
     for (size_t i = 0; i < w->n_t; i++)
         if (strcmp(w->t[i].name, name) == 0)
             return lmd_err_set(err, LMD_E_INVALID, "gguf writer: duplicate tensor '%s'", name);
@@ -269,6 +277,42 @@ lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type ty
     }
     if (!(t.name = strdup(name))) return lmd_err_set(err, LMD_E_NOMEM, "gguf writer: out of memory");
     w->t[w->n_t++] = t;
+    return LMD_OK;
+}
+
+lmd_status lmd_gguf_add_tensor(lmd_gguf_writer *w, const char *name, lmd_type type, int n_dims,
+                               const int64_t ne[4], const void *data, lmd_err *err) {
+    return add_tensor(w, name, type, n_dims, ne, data, NULL, NULL, err);
+}
+
+lmd_status lmd_gguf_add_tensor_fill(lmd_gguf_writer *w, const char *name, lmd_type type,
+                                    int n_dims, const int64_t ne[4], lmd_gguf_fill_fn fill,
+                                    void *ctx, lmd_err *err) {
+    if (!fill) return lmd_err_set(err, LMD_E_INVALID, "gguf writer: tensor '%s': no fill", name);
+    return add_tensor(w, name, type, n_dims, ne, NULL, fill, ctx, err);
+}
+
+/* Rows per fill call for tensor t: whole rows, about FILL_CHUNK_BYTES, at least one. */
+static int64_t chunk_rows(const wtensor *t) {
+    int64_t n = (int64_t)(FILL_CHUNK_BYTES / t->row_bytes);
+    return n < 1 ? 1 : n;
+}
+
+/* Produces tensor t's data chunk by chunk, handing each to emit(); dst is scratch of at least
+ * chunk_rows(t) * row_bytes bytes. */
+static lmd_status fill_tensor(const wtensor *t, uint8_t *dst,
+                              lmd_status (*emit)(void *, const void *, size_t, lmd_err *),
+                              void *emit_ctx, lmd_err *err) {
+    int64_t n_rows = (int64_t)(t->n_bytes / t->row_bytes), step = chunk_rows(t);
+    for (int64_t r = 0; r < n_rows; r += step) {
+        int64_t k = n_rows - r < step ? n_rows - r : step;
+        lmd_status st = t->fill(t->fill_ctx, dst, r, k, err);
+        if (!st) st = emit(emit_ctx, dst, (size_t)k * t->row_bytes, err);
+        if (st) {
+            if (err && !err->msg[0]) lmd_err_set(err, st, "gguf writer: tensor '%s': fill failed", t->name);
+            return st;
+        }
+    }
     return LMD_OK;
 }
 
@@ -314,6 +358,12 @@ static lmd_status build_meta(const lmd_gguf_writer *w, wbuf *meta, uint64_t *off
     return LMD_OK;
 }
 
+static lmd_status emit_mem(void *ctx, const void *p, size_t n, lmd_err *err) {
+    wbuf *b = ctx;
+    put(b, p, n);
+    return b->oom ? lmd_err_set(err, LMD_E_NOMEM, "gguf writer: out of memory") : LMD_OK;
+}
+
 lmd_status lmd_gguf_writer_to_memory(lmd_gguf_writer *w, uint8_t **out, size_t *len,
                                      lmd_err *err) {
     *out = NULL;
@@ -325,7 +375,15 @@ lmd_status lmd_gguf_writer_to_memory(lmd_gguf_writer *w, uint8_t **out, size_t *
     size_t align = writer_alignment(w);
     static const uint8_t zeros[64] = { 0 };
     for (size_t i = 0; !st && i < w->n_t; i++) {
-        put(&b, w->t[i].data, w->t[i].n_bytes);
+        const wtensor *t = &w->t[i];
+        if (t->fill) {
+            uint8_t *scratch = malloc((size_t)chunk_rows(t) * t->row_bytes);
+            st = scratch ? fill_tensor(t, scratch, emit_mem, &b, err)
+                         : lmd_err_set(err, LMD_E_NOMEM, "gguf writer: out of memory");
+            free(scratch);
+        } else {
+            put(&b, t->data, t->n_bytes);
+        }
         while (b.len % align && !b.oom) put(&b, zeros, 1);
     }
     free(offsets);
@@ -362,6 +420,16 @@ static lmd_status write_padding(int fd, size_t n, const char *tmp, lmd_err *err)
         n -= k;
     }
     return LMD_OK;
+}
+
+typedef struct {
+    int fd;
+    const char *tmp;
+} emit_fd_ctx;
+
+static lmd_status emit_fd(void *ctx, const void *p, size_t n, lmd_err *err) {
+    emit_fd_ctx *e = ctx;
+    return write_all(e->fd, p, n, e->tmp, err);
 }
 
 /* fsyncs the folder holding path so the rename itself is durable. */
@@ -407,8 +475,18 @@ lmd_status lmd_gguf_writer_write(lmd_gguf_writer *w, const char *path, lmd_err *
     (void)fchmod(fd, 0644);
     if ((st = write_all(fd, meta.p, meta.len, tmp, err))) goto done;
     for (size_t i = 0; i < w->n_t; i++) {
-        size_t n = w->t[i].n_bytes;
-        if ((st = write_all(fd, w->t[i].data, n, tmp, err))) goto done;
+        const wtensor *t = &w->t[i];
+        size_t n = t->n_bytes;
+        if (t->fill) {
+            uint8_t *scratch = malloc((size_t)chunk_rows(t) * t->row_bytes);
+            emit_fd_ctx ec = { fd, tmp };
+            st = scratch ? fill_tensor(t, scratch, emit_fd, &ec, err)
+                         : lmd_err_set(err, LMD_E_NOMEM, "%s: out of memory", path);
+            free(scratch);
+            if (st) goto done;
+        } else if ((st = write_all(fd, t->data, n, tmp, err))) {
+            goto done;
+        }
         if ((st = write_padding(fd, (align - n % align) % align, tmp, err))) goto done;
     }
     if (fsync(fd) != 0) {

@@ -207,3 +207,74 @@ T_TEST(gguf_round_trip_of_every_shared_file_is_byte_identical) {
     }
     T_CHECK(n_files >= 40);
 }
+
+/* Fill callback: row r holds r * 1000 + column, as F32; fails on request at row fail_at. */
+typedef struct {
+    int64_t n_cols, fail_at, calls;
+} fill_ctx;
+
+static lmd_status fill_rows(void *vctx, void *dst, int64_t row0, int64_t n_rows, lmd_err *err) {
+    fill_ctx *c = vctx;
+    c->calls++;
+    for (int64_t r = 0; r < n_rows; r++) {
+        if (row0 + r == c->fail_at)
+            return lmd_err_set(err, LMD_E_IO, "fill failed at row %lld", (long long)(row0 + r));
+        for (int64_t k = 0; k < c->n_cols; k++)
+            ((float *)dst)[r * c->n_cols + k] = (float)((row0 + r) * 1000 + k);
+    }
+    return LMD_OK;
+}
+
+T_TEST(gguf_writer_fills_tensors_in_chunks_at_write_time) {
+    /* 1024 x 3000 F32 = 12 MB: more than one 8 MiB fill chunk */
+    fill_ctx c = { .n_cols = 1024, .fail_at = -1 };
+    int64_t ne[4] = { 1024, 3000, 1, 1 };
+    lmd_gguf_writer *w = lmd_gguf_writer_new();
+    lmd_err err = { 0 };
+    T_EQ_INT(lmd_gguf_add_tensor_fill(w, "big", LMD_TYPE_F32, 2, ne, fill_rows, &c, &err), LMD_OK);
+    float small[4] = { 1, 2, 3, 4 };
+    int64_t ne1[4] = { 4, 1, 1, 1 };
+    T_EQ_INT(lmd_gguf_add_tensor(w, "small", LMD_TYPE_F32, 1, ne1, small, &err), LMD_OK);
+    char dir[] = "/tmp/lmd-gguf-f-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/f.gguf", dir);
+    T_EQ_INT(lmd_gguf_writer_write(w, path, &err), LMD_OK);
+    T_CHECK(c.calls >= 2);
+    lmd_gguf *g = NULL;
+    T_EQ_INT(lmd_gguf_open(path, NULL, &g, &err), LMD_OK);
+    if (g) {
+        const float *d = lmd_gguf_find_tensor(g, "big")->data;
+        T_NEAR(d[0], 0, 0);
+        T_NEAR(d[2999 * 1024 + 1023], 2999 * 1000 + 1023, 0);
+        T_NEAR(d[2048 * 1024 + 5], 2048 * 1000 + 5, 0);
+        T_CHECK(memcmp(lmd_gguf_find_tensor(g, "small")->data, small, 16) == 0);
+    }
+    lmd_gguf_close(g);
+    /* to_memory gives the same bytes as the file */
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    T_EQ_INT(lmd_gguf_writer_to_memory(w, &buf, &len, &err), LMD_OK);
+    size_t flen = 0;
+    char *file = t_read_file(path, &flen);
+    T_CHECK(file && flen == len && memcmp(file, buf, len) == 0);
+    free(file);
+    free(buf);
+    /* a failing fill aborts the write and leaves the old file */
+    c.fail_at = 2500;
+    lmd_err_clear(&err);
+    T_EQ_INT(lmd_gguf_writer_write(w, path, &err), LMD_E_IO);
+    T_CHECK(strstr(err.msg, "row 2500") != NULL);
+    g = NULL;
+    T_EQ_INT(lmd_gguf_open(path, NULL, &g, NULL), LMD_OK);
+    lmd_gguf_close(g);
+    int n = 0;
+    DIR *dd = opendir(dir);
+    struct dirent *e;
+    while (dd && (e = readdir(dd))) n += e->d_name[0] != '.';
+    if (dd) closedir(dd);
+    T_EQ_INT(n, 1);
+    unlink(path);
+    rmdir(dir);
+    lmd_gguf_writer_free(w);
+}
