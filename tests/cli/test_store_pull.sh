@@ -77,6 +77,13 @@ check "resume asked for the rest with a Range from the recorded offset" 'grep -E
 check "resumed blob verified and named, partial gone" 'blobs_ok "$LMD_MODELS" && [ -f "$LMD_MODELS/blobs/sha256-$model_hex" ] && [ ! -e "$part" ] && [ ! -e "$part.offset" ]'
 check "resumed model lists and shows" '$LMD show throttle/tiny | grep -q "quantization *Q8_0"'
 
+# Two pulls of the same model at once take turns on each blob and both succeed.
+export LMD_MODELS=$T/s6
+$LMD pull throttle/tiny --insecure 2>/dev/null & P1=$!
+$LMD pull throttle/tiny --insecure 2>/dev/null & P2=$!
+wait $P1; r1=$?; wait $P2; r2=$?
+check "two concurrent pulls of one model both succeed with verified blobs" '[ $r1 = 0 ] && [ $r2 = 0 ] && blobs_ok "$LMD_MODELS" && [ -f "$LMD_MODELS/blobs/sha256-$model_hex" ] && [ -z "$(ls "$LMD_MODELS/blobs" | grep partial)" ]'
+
 # A transfer cut half-way is retried (with backoff) from where it stopped.
 export LMD_MODELS=$T/s4
 : > "$T/log"
