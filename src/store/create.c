@@ -139,9 +139,22 @@ static lmd_status messages_json(const lmd_modelfile *mf, char **out, lmd_err *er
     return LMD_OK;
 }
 
+static lmd_status create_locked(lmd_store *s, const char *name, const char *text,
+                                const char *base_dir, const lmd_store_create_opts *opts,
+                                lmd_err *err);
+
 lmd_status lmd_store_create(lmd_store *s, const char *name, const char *text,
                             const char *base_dir, const lmd_store_create_opts *opts,
                             lmd_err *err) {
+    int lock = lmd_store_lock(s, false);
+    lmd_status st = create_locked(s, name, text, base_dir, opts, err);
+    lmd_store_unlock(lock);
+    return st;
+}
+
+static lmd_status create_locked(lmd_store *s, const char *name, const char *text,
+                                const char *base_dir, const lmd_store_create_opts *opts,
+                                lmd_err *err) {
     lmd_store_name dst;
     lmd_modelfile mf = { 0 };
     layers ls = { 0 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,4 +200,23 @@ lmd_status lmd_fs_mkdirs(const char *root, const char *rel, lmd_err *err) {
         }
     }
     return LMD_OK;
+}
+
+int lmd_store_lock(lmd_store *s, bool exclusive) {
+    char p[LMD_STORE_PATH_MAX];
+    snprintf(p, sizeof p, "%s/.lmd-lock", s->root);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return -1;
+    int r;
+    do r = flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void lmd_store_unlock(int fd) {
+    if (fd >= 0) close(fd); /* closing drops the flock */
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -248,9 +249,24 @@ static lmd_status open_partial(blob_dl *d, lmd_err *err) {
     lmd_digest_hex(d->l->digest, hex);
     snprintf(d->partial, sizeof d->partial, "%s/blobs/sha256-%s-lmd-partial", d->p->s->root, hex);
     snprintf(d->record, sizeof d->record, "%s.offset", d->partial);
-    d->fd = open(d->partial, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (d->fd < 0)
-        return lmd_err_set(err, LMD_E_IO, "%s: cannot open: %s", d->partial, strerror(errno));
+    /* Two pulls of the same blob (two processes, or two server requests) take turns: the
+     * second waits for the lock, then finds the file renamed away (we hold the blob's old
+     * inode) and reopens, or finds the blob complete. */
+    for (int tries = 0;; tries++) {
+        d->fd = open(d->partial, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (d->fd < 0)
+            return lmd_err_set(err, LMD_E_IO, "%s: cannot open: %s", d->partial, strerror(errno));
+        while (flock(d->fd, LOCK_EX) != 0 && errno == EINTR) {}
+        struct stat a, b;
+        if (fstat(d->fd, &a) == 0 && lstat(d->partial, &b) == 0 && a.st_ino == b.st_ino &&
+            a.st_dev == b.st_dev)
+            break;
+        close(d->fd);
+        d->fd = -1;
+        if (lmd_blob_exists(d->p->s, d->l->digest, d->l->size)) return LMD_OK;
+        if (tries > 8)
+            return lmd_err_set(err, LMD_E_IO, "%s: keeps changing under us", d->partial);
+    }
     uint64_t keep = 0;
     char *rec = NULL;
     if (lmd_fs_read_file(d->record, 64, &rec, NULL, NULL) == LMD_OK) {
@@ -368,6 +384,10 @@ static lmd_status pull_blob(puller *p, const lmd_store_layer *l, lmd_err *err) {
     blob_dl d = { .p = p, .l = l, .fd = -1 };
     lmd_status st = open_partial(&d, err);
     if (st != LMD_OK) goto done;
+    if (d.fd < 0 || lmd_blob_exists(p->s, l->digest, l->size)) { /* another pull finished it */
+        progress(p, status_text, l->digest, l->size, l->size);
+        goto done;
+    }
     progress(p, status_text, l->digest, l->size, d.offset);
     int retries = p->o->max_retries > 0 ? p->o->max_retries : p->o->max_retries < 0 ? 0 : 6;
     for (int attempt = 0;; attempt++) {
@@ -411,8 +431,8 @@ static lmd_status pull_blob(puller *p, const lmd_store_layer *l, lmd_err *err) {
         st = lmd_err_set(err, LMD_E_IO, "%s: fsync failed: %s", d.partial, strerror(errno));
         goto done;
     }
-    close(d.fd);
-    d.fd = -1;
+    /* The fd (and its lock) stays open until the rename is done: a second pull waiting on
+     * the lock must find the partial gone, not take over a finished file. */
     char final[LMD_STORE_PATH_MAX], dir[LMD_STORE_PATH_MAX];
     snprintf(final, sizeof final, "%s/blobs/sha256-%s", p->s->root, hex);
     if (lmd_fs_rename(d.partial, final) != 0) {
@@ -429,8 +449,40 @@ done:
     return st;
 }
 
+static bool is_hf_host(const char *h) {
+    return !strcasecmp(h, "hf.co") || !strcasecmp(h, "huggingface.co");
+}
+
+/* Hugging Face repositories speak this same protocol at hf.co; without a tag the hub picks the
+ * file (Q4_K_M when the repo has one). Say which one came, from the config blob. */
+static void report_hf_choice(puller *p, const lmd_store_manifest *m) {
+    if (!is_hf_host(p->name.host) || strcasecmp(p->name.tag, LMD_STORE_DEFAULT_TAG) != 0) return;
+    char *cfg = NULL;
+    if (lmd_blob_read(p->s, m->config.digest, 1u << 20, &cfg, NULL, NULL) != LMD_OK) return;
+    json_t *o = json_loads(cfg, 0, NULL);
+    const char *ft = json_string_value(json_object_get(o, "file_type"));
+    char msg[160];
+    snprintf(msg, sizeof msg, "no quantization tag given: %s picked %s%s", p->name.host,
+             ft ? ft : "an unnamed file type",
+             ft && !strcasecmp(ft, "Q4_K_M") ? " (the default)" : " (the repo has no Q4_K_M)");
+    progress(p, msg, NULL, 0, 0);
+    json_decref(o);
+    free(cfg);
+}
+
+static lmd_status pull_locked(lmd_store *s, const char *name, const lmd_store_pull_opts *opts,
+                              lmd_err *err);
+
 lmd_status lmd_store_pull(lmd_store *s, const char *name, const lmd_store_pull_opts *opts,
                           lmd_err *err) {
+    int lock = lmd_store_lock(s, false);
+    lmd_status st = pull_locked(s, name, opts, err);
+    lmd_store_unlock(lock);
+    return st;
+}
+
+static lmd_status pull_locked(lmd_store *s, const char *name, const lmd_store_pull_opts *opts,
+                              lmd_err *err) {
     lmd_store_pull_opts defaults = { 0 };
     puller p = { .s = s, .o = opts ? opts : &defaults };
     lmd_status st = lmd_store_name_parse(name, &p.name, err);
@@ -462,6 +514,7 @@ lmd_status lmd_store_pull(lmd_store *s, const char *name, const lmd_store_pull_o
     if ((st = pull_blob(&p, &m.config, err)) != LMD_OK) goto done;
     for (int64_t i = 0; i < m.n_layers; i++)
         if ((st = pull_blob(&p, &m.layers[i], err)) != LMD_OK) goto done;
+    report_hf_choice(&p, &m);
     progress(&p, "verifying sha256 digest", NULL, 0, 0);
     progress(&p, "writing manifest", NULL, 0, 0);
     if ((st = lmd_manifest_write(s, &p.name, json, len, err)) != LMD_OK) goto done;

@@ -350,10 +350,16 @@ static int cmp_hex(const void *a, const void *b) { return memcmp(a, b, 64); }
 lmd_status lmd_store_prune(lmd_store *s, int64_t *n_removed, lmd_err *err) {
     refs_ctx c = { .s = s, .err = err };
     int64_t removed = 0;
+    if (n_removed) *n_removed = 0;
+    int lock = lmd_store_lock(s, true);
+    if (lock < 0) { /* a create or pull is adding blobs: prune next time */
+        LMD_LOGI("store: busy, not pruning now");
+        return LMD_OK;
+    }
     lmd_status st = lmd_manifest_walk(s, refs_visit, &c, err);
     if (st != LMD_OK || c.bad) {
         free(c.hex);
-        if (n_removed) *n_removed = 0;
+        lmd_store_unlock(lock);
         return st;
     }
     if (c.n) qsort(c.hex, c.n, sizeof *c.hex, cmp_hex);
@@ -380,6 +386,7 @@ lmd_status lmd_store_prune(lmd_store *s, int64_t *n_removed, lmd_err *err) {
         closedir(d);
     }
     free(c.hex);
+    lmd_store_unlock(lock);
     if (n_removed) *n_removed = removed;
     return st;
 }

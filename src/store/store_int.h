@@ -44,6 +44,13 @@ lmd_status lmd_fs_mkdirs(const char *root, const char *rel, lmd_err *err);
 /* Directory part of path into buf. */
 void lmd_fs_dirname(const char *path, char *buf, size_t cap);
 
+/* Store-wide lock on <root>/.lmd-lock: create and pull hold it shared while they add blobs
+ * not yet named by a manifest; prune takes it exclusive and skips pruning when it is busy,
+ * so it never deletes a blob a running create or pull is about to reference. Returns the
+ * lock's fd, or -1 (for a non-blocking exclusive request: busy). */
+int lmd_store_lock(lmd_store *s, bool exclusive);
+void lmd_store_unlock(int fd);
+
 /* ---- digest.c ---- */
 typedef struct { EVP_MD_CTX *ctx; } lmd_sha256;
 lmd_status lmd_sha256_init(lmd_sha256 *h, lmd_err *err);

@@ -77,6 +77,25 @@ check "resume asked for the rest with a Range from the recorded offset" 'grep -E
 check "resumed blob verified and named, partial gone" 'blobs_ok "$LMD_MODELS" && [ -f "$LMD_MODELS/blobs/sha256-$model_hex" ] && [ ! -e "$part" ] && [ ! -e "$part.offset" ]'
 check "resumed model lists and shows" '$LMD show throttle/tiny | grep -q "quantization *Q8_0"'
 
+# Two pulls of the same model at once take turns on each blob and both succeed.
+export LMD_MODELS=$T/s6
+$LMD pull throttle/tiny --insecure 2>/dev/null & P1=$!
+$LMD pull throttle/tiny --insecure 2>/dev/null & P2=$!
+wait $P1; r1=$?; wait $P2; r2=$?
+check "two concurrent pulls of one model both succeed with verified blobs" '[ $r1 = 0 ] && [ $r2 = 0 ] && blobs_ok "$LMD_MODELS" && [ -f "$LMD_MODELS/blobs/sha256-$model_hex" ] && [ -z "$(ls "$LMD_MODELS/blobs" | grep partial)" ]'
+
+# A transfer cut half-way is retried (with backoff) from where it stopped.
+export LMD_MODELS=$T/s4
+: > "$T/log"
+check "a cut-off blob is retried and resumed" 'LMD_PULL_RETRIES=2 $LMD pull flaky/tiny --insecure 2>/dev/null && blobs_ok "$LMD_MODELS" && [ -f "$LMD_MODELS/blobs/sha256-$model_hex" ]'
+check "the retry asked only for the missing bytes" 'grep -Eq "/v2/flaky/tiny/blobs/sha256:$model_hex range=bytes=[1-9][0-9]*- " "$T/log"'
+
+# Hugging Face GGUF repositories: hf.co/<user>/<repo>[:<quant>] over the same protocol.
+python3 tests/registry/mkstore.py "$T/root" registry.ollama.ai/library/TinyStories-GGUF/Q8_0 "$GGUF" >/dev/null
+export LMD_MODELS=$T/s5
+check "pull hf.co/<user>/<repo>:<quant>" '$LMD pull hf.co/someone/TinyStories-GGUF:Q8_0 --insecure 2>/dev/null && $LMD list | grep -q "^hf.co/someone/TinyStories-GGUF:Q8_0 "'
+check "pull hf.co/<user>/<repo> without a tag reports the quantization it got" '$LMD pull hf.co/someone/TinyStories-GGUF --insecure 2>"$T/err" && grep -q "no quantization tag given: hf.co picked Q8_0 (the repo has no Q4_K_M)" "$T/err"'
+
 # Hostile registries: each fails clearly and changes nothing in a store that already holds a model.
 hostile() {   # description, model name, expected message (grep -E)
     export LMD_MODELS=$T/h

@@ -14,6 +14,9 @@ redirects point to. The namespace or model name picks a behaviour:
   ns slow        blobs send 10 bytes, then nothing (stall)
   ns throttle    blobs without Range trickle at ~64 KB/s (so a test can kill the client)
   ns oversize    blobs send more bytes than the manifest says
+  ns flaky       the first request for each blob is cut off half-way (the retry must resume)
+  other ns       served from library/<model>/<tag>; tag "latest" with no such tag picks
+                 Q4_K_M if present, else the first tag (what hf.co does for GGUF repos)
   model dotdot / shortdigest / hugemanifest / manylayers / layers2000 / gzipbomb
                  hostile manifests (path traversal digest, 63-hex digest, 100 MB body,
                  100000 layers, 2000 layers, gzip bomb)
@@ -26,6 +29,7 @@ ARGS = None
 PORT = 0
 LOCK = threading.Lock()
 TOKEN = "good-token"
+CUT = set()
 H64 = "0123456789abcdef" * 4
 
 def log(line):
@@ -87,6 +91,17 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
+        if mode == "flaky" and not m:
+            with LOCK:
+                first = ("flaky", path) not in CUT
+                CUT.add(("flaky", path))
+            if first:  # promise everything, send half, hang up
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body[:len(body) // 2]); self.wfile.flush()
+                self.close_connection = True
+                return
         if mode == "oversize":
             body += b"extra bytes the manifest never mentioned" * 100
         self.send_header("Content-Length", str(len(body)))
@@ -176,7 +191,12 @@ class Handler(BaseHTTPRequestHandler):
             body = b"".join(parts)
             return self.send(200, body, [("Content-Encoding", "gzip"),
                                          ("Content-Type", "application/json")])
-        p = os.path.join(ARGS.root, "manifests", "registry.ollama.ai", "library", model, tag)
+        d = os.path.join(ARGS.root, "manifests", "registry.ollama.ai", "library", model)
+        p = os.path.join(d, tag)
+        if tag == "latest" and not os.path.isfile(p) and os.path.isdir(d):
+            tags = sorted(os.listdir(d))
+            pick = "Q4_K_M" if "Q4_K_M" in tags else (tags[0] if tags else "none")
+            p = os.path.join(d, pick)
         if not os.path.isfile(p):
             return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
         with open(p, "rb") as f:

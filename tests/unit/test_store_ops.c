@@ -130,6 +130,22 @@ T_TEST(store_delete_prunes_only_unreferenced_blobs) {
     rm_rf(root);
 }
 
+T_TEST(store_prune_waits_for_running_creates_and_pulls) {
+    lmd_store *s = fresh();
+    make_model(s, "alpha", "t");
+    int lock = lmd_store_lock(s, false); /* what a running create or pull holds */
+    T_CHECK(lock >= 0);
+    T_EQ_INT(lmd_store_delete(s, "alpha", NULL), LMD_OK);
+    T_EQ_INT(check_blobs(s), 4); /* nothing pruned while a writer may still reference them */
+    lmd_store_unlock(lock);
+    int64_t n = 0;
+    T_EQ_INT(lmd_store_prune(s, &n, NULL), LMD_OK);
+    T_EQ_INT(n, 4);
+    T_EQ_INT(check_blobs(s), 0);
+    lmd_store_close(s);
+    rm_rf(root);
+}
+
 T_TEST(store_rejects_hostile_manifests) {
     const char *h64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     char j[1024];
