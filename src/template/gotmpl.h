@@ -6,7 +6,8 @@
  * break/continue), define/template/block, the builtins and/or/not/eq/ne/lt/le/gt/ge/len/
  * index/slice/print/printf/println and Ollama's json, currentDate, yesterdayDate,
  * toTypeScriptType. html, js, urlquery and call are rejected at parse time as unsupported.
- * It does not touch files or the network; every size, depth and step count is capped. */
+ * It does not touch files or the network; every size, depth and step count is capped.
+ * A parsed template is read-only: several threads may render it at once. */
 #ifndef LMD_TEMPLATE_GOTMPL_H
 #define LMD_TEMPLATE_GOTMPL_H
 
