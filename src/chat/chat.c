@@ -174,6 +174,9 @@ static lmd_status build_vars(const lmd_chat_template *t, const lmd_chat_input *i
         json_object_set_new(vars, "bos_token", json_string(t->bos)) ||
         json_object_set_new(vars, "eos_token", json_string(t->eos)))
         goto nomem;
+    /* HF passes documents=None too (RAG templates test it); extras may set it. */
+    if (!json_object_get(vars, "documents") && json_object_set_new(vars, "documents", json_null()))
+        goto nomem;
     *out = vars;
     return LMD_OK;
 nomem:

@@ -97,6 +97,11 @@ static lmd_status eval_field(go_state *s, const go_node *at, const char *name, b
         *out = go_str(recv.str, strlen(recv.str));
         return LMD_OK;
     }
+    if (recv.kind == GV_STRUCT && recv.tname && strcmp(recv.tname, "api.ToolProperty") == 0 &&
+        strcmp(name, "ToTypeScriptType") == 0) {
+        if (has_args) return go_errorf(s, at, err, "wrong number of args for ToTypeScriptType: want 0");
+        return go_call_ts_method(s, at, recv, out, err);
+    }
     if (recv.kind == GV_STRUCT) {
         for (size_t i = 0; i < recv.u.a->n; i++)
             if (strcmp(recv.u.a->keys[i], name) == 0) {

@@ -352,12 +352,12 @@ static const char *ts_type(const char *json_type, size_t n) {
 }
 
 /* api.ToolProperty.ToTypeScriptType over the struct built by goollama.c. */
-static void ts_of_property(go_buf *b, go_val p) {
+void go_ts_of_property(go_buf *b, go_val p) {
     go_val any_of = p.u.a->items[0], type = p.u.a->items[1];
     if (any_of.kind == GV_SLICE && !any_of.is_nil && any_of.u.a->n > 0) {
         for (size_t i = 0; i < any_of.u.a->n; i++) {
             if (i) go_buf_puts(b, " | ");
-            ts_of_property(b, any_of.u.a->items[i]);
+            go_ts_of_property(b, any_of.u.a->items[i]);
         }
         return;
     }
@@ -370,13 +370,20 @@ static void ts_of_property(go_buf *b, go_val p) {
     }
 }
 
+/* The method form, {{ $prop.ToTypeScriptType }}. */
+lmd_status go_call_ts_method(go_state *s, const go_node *at, go_val prop, go_val *out, lmd_err *err) {
+    go_buf b = { .max_bytes = CALL_MAX_BYTES };
+    go_ts_of_property(&b, prop);
+    return ret_buf(s, at, &b, out, err);
+}
+
 static lmd_status fn_to_ts_type(go_state *s, const go_node *at, go_val *args, int n, go_val *out,
                                 lmd_err *err) {
     (void)n;
     go_val v = args[0];
     go_buf b = { .max_bytes = CALL_MAX_BYTES };
     if (v.kind == GV_STRUCT && v.tname && strcmp(v.tname, "api.ToolProperty") == 0)
-        ts_of_property(&b, v);
+        go_ts_of_property(&b, v);
     else go_buf_puts(&b, "any");
     return ret_buf(s, at, &b, out, err);
 }

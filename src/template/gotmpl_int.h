@@ -192,5 +192,8 @@ bool go_is_unsupported_builtin(const char *name, size_t len);
 lmd_status go_errorf(go_state *s, const go_node *at, lmd_err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 go_arena *go_state_arena(go_state *s);
+/* api.ToolProperty's ToTypeScriptType, as a method call on a ToolProperty struct. */
+void go_ts_of_property(go_buf *b, go_val prop);
+lmd_status go_call_ts_method(go_state *s, const go_node *at, go_val prop, go_val *out, lmd_err *err);
 
 #endif

@@ -10,7 +10,7 @@
 #include "template/jinja_str.h"
 
 enum {
-    F_RANGE, F_NAMESPACE, F_DICT, F_RAISE, F_STRFTIME,
+    F_RANGE, F_NAMESPACE, F_DICT, F_RAISE, F_STRFTIME, F_CYCLE,
     M_STRIP, M_LSTRIP, M_RSTRIP, M_SPLIT, M_RSPLIT, M_STARTSWITH, M_ENDSWITH, M_REPLACE,
     M_UPPER, M_LOWER, M_TITLE, M_CAPITALIZE, M_FIND, M_COUNT, M_JOIN, M_SPLITLINES,
     M_GET, M_ITEMS, M_KEYS, M_VALUES,
@@ -45,6 +45,56 @@ void jx_add_globals(jx_ctx *c, jx_scope *root) {
         jv *f = func(c, g[i].id, NULL, g[i].name);
         if (f) jx_scope_set(c, root, g[i].name, strlen(g[i].name), f);
     }
+}
+
+jv *jx_loop_cycle(jx_ctx *c, int64_t index0) {
+    jv *i = jv_int(c, index0);
+    return i ? func(c, F_CYCLE, i, "cycle") : NULL;
+}
+
+/* Python's printf-style `fmt % args` for the conversions templates use: %s %r %d %i %f %%
+ * (with optional width and precision for numbers). Others are LMD_E_UNSUPPORTED. */
+jv *jx_percent_format(jx_ctx *c, const jv *fmt, jv **args, size_t n_args, const jx_node *at) {
+    jx_buf b = { .max = c->lim->max_output_bytes };
+    size_t used = 0;
+    bool ok = true;
+    const char *p = fmt->u.s.p, *end = p + fmt->u.s.n;
+    while (ok && p < end) {
+        const char *pct = memchr(p, '%', (size_t)(end - p));
+        if (!pct) { ok = jx_buf_put(c, &b, p, (size_t)(end - p)); break; }
+        ok = jx_buf_put(c, &b, p, (size_t)(pct - p));
+        const char *q = pct + 1;
+        char spec[32] = "%";
+        size_t k = 1;
+        while (q < end && k < 20 && strchr("-+ 0#.0123456789", *q)) spec[k++] = *q++;
+        if (q >= end) { jx_fail(c, at, LMD_E_INVALID, "incomplete format"); ok = false; break; }
+        char conv = *q++;
+        if (conv == '%') { ok = ok && jx_buf_putc(c, &b, '%'); p = q; continue; }
+        if (used >= n_args) { jx_fail(c, at, LMD_E_INVALID, "not enough arguments for format string"); ok = false; break; }
+        jv *a = args[used++];
+        char tmp[128];
+        if (conv == 's' && k == 1) ok = ok && jv_str_append(c, &b, a);
+        else if (conv == 'r' && k == 1) ok = ok && jv_repr_append(c, &b, a);
+        else if ((conv == 'd' || conv == 'i') && (a->k == JV_INT || a->k == JV_BOOL || a->k == JV_FLOAT)) {
+            long long v = a->k == JV_FLOAT ? (long long)a->u.f : a->k == JV_BOOL ? a->u.b : a->u.i;
+            spec[k++] = 'l'; spec[k++] = 'l'; spec[k++] = 'd'; spec[k] = 0;
+            snprintf(tmp, sizeof tmp, spec, v);
+            ok = ok && jx_buf_puts(c, &b, tmp);
+        } else if (conv == 'f' && (a->k == JV_INT || a->k == JV_BOOL || a->k == JV_FLOAT)) {
+            double v = a->k == JV_FLOAT ? a->u.f : (double)(a->k == JV_BOOL ? a->u.b : a->u.i);
+            spec[k++] = 'f'; spec[k] = 0;
+            snprintf(tmp, sizeof tmp, spec, v);
+            ok = ok && jx_buf_puts(c, &b, tmp);
+        } else {
+            jx_fail(c, at, LMD_E_UNSUPPORTED, "unsupported: format conversion '%%%c' for %s", conv, jv_type_name(a));
+            ok = false;
+        }
+        p = q;
+    }
+    if (ok && used < n_args) { jx_fail(c, at, LMD_E_INVALID, "not all arguments converted during string formatting"); ok = false; }
+    jv *r = ok ? jv_str(c, b.p ? b.p : "", b.n) : NULL;
+    free(b.p);
+    return r;
 }
 
 jv *jx_method(jx_ctx *c, const jv *self, const char *name, size_t n) {
@@ -160,6 +210,9 @@ jv *jx_call_func(jx_ctx *c, const jv *fn, jx_args *a, const jx_node *at) {
                        msg ? msg->u.s.p : "");
     }
     case F_STRFTIME: return strftime_now(c, a, at);
+    case F_CYCLE:
+        if (!a->n_args) return jx_fail(c, at, LMD_E_INVALID, "no items for cycling given");
+        return a->args[self->u.i % (int64_t)a->n_args];
     case M_STRIP: case M_LSTRIP: case M_RSTRIP:
         if (a0 && a0->k != JV_NONE && !str_arg(c, a0, fn->u.fn.name, at)) return NULL;
         return jx_str_strip(c, self, a0 && a0->k == JV_STR ? a0 : NULL, fn->u.fn.id != M_RSTRIP,

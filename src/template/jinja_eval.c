@@ -338,8 +338,12 @@ static jv *arith(jx_ctx *c, int op, const jv *a, const jv *b, const jx_node *at)
         return repeat(c, a, b->k == JV_BOOL ? b->u.b : b->u.i, at);
     if (op == OP_MUL && (b->k == JV_STR || b->k == JV_LIST) && (a->k == JV_INT || a->k == JV_BOOL))
         return repeat(c, b, a->k == JV_BOOL ? a->u.b : a->u.i, at);
-    if (op == OP_MOD && a->k == JV_STR)
-        return jx_fail(c, at, LMD_E_UNSUPPORTED, "unsupported: %%-formatting of strings");
+    if (op == OP_MOD && a->k == JV_STR) {
+        if (b->k == JV_LIST && b->is_tuple) return jx_percent_format(c, a, b->u.l.v, b->u.l.n, at);
+        if (b->k == JV_DICT) return jx_fail(c, at, LMD_E_UNSUPPORTED, "unsupported: %%-formatting with a mapping");
+        jv *one = (jv *)b;
+        return jx_percent_format(c, a, &one, 1, at);
+    }
     return jx_fail(c, at, LMD_E_INVALID, "unsupported operand type(s) for %s: '%s' and '%s'",
                    names[op], jv_type_name(a), jv_type_name(b));
 }
@@ -610,6 +614,7 @@ static lmd_status exec_for(jx_ctx *c, jx_scope *s, const jx_node *st, jx_buf *ou
             { "length", jv_int(c, (int64_t)n) }, { "depth", jv_int(c, 1) }, { "depth0", jv_int(c, 0) },
             { "previtem", i > 0 ? items->u.l.v[i - 1] : NULL },
             { "nextitem", i + 1 < n ? items->u.l.v[i + 1] : NULL },
+            { "cycle", jx_loop_cycle(c, (int64_t)i) },
         };
         for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
             if (!f[k].v) continue;

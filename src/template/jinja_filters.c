@@ -336,7 +336,7 @@ static jv *tojson(jx_ctx *c, jv *v, jx_args *a, const jx_node *at) {
 
 static const char *const FILTERS[] = {
     "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first",
-    "float", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max",
+    "float", "format", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max",
     "min", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr",
     "sort", "string", "sum", "title", "tojson", "trim", "unique", "upper", NULL,
 };
@@ -480,6 +480,12 @@ jv *jx_apply_filter(jx_ctx *c, jx_scope *s, const char *name, size_t n, jv *v, j
         return acc;
     }
     if (IS("escape") || IS("e")) return jx_html_escape(c, v);
+    if (IS("format")) {
+        jv *f = need_str(c, v);
+        if (!f) return NULL;
+        if (a->n_kw) return jx_fail(c, at, LMD_E_UNSUPPORTED, "unsupported: format with keyword arguments");
+        return jx_percent_format(c, f, a->args, a->n_args, at);
+    }
     if (IS("attr")) {
         jv *nm = jx_arg(a, 0, "name");
         if (!nm || nm->k != JV_STR) return jx_fail(c, at, LMD_E_INVALID, "attr needs a name");

@@ -250,5 +250,9 @@ void jx_add_globals(jx_ctx *c, jx_scope *root);
 /* Bound method of a str / dict / list value, or NULL when it has none of that name. */
 jv *jx_method(jx_ctx *c, const jv *self, const char *name, size_t n);
 jv *jx_call_func(jx_ctx *c, const jv *fn, jx_args *a, const jx_node *at);
+/* loop.cycle bound to iteration index0. */
+jv *jx_loop_cycle(jx_ctx *c, int64_t index0);
+/* Python `fmt % args` (and the format filter). */
+jv *jx_percent_format(jx_ctx *c, const jv *fmt, jv **args, size_t n_args, const jx_node *at);
 
 #endif

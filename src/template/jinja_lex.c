@@ -271,13 +271,70 @@ static size_t find_tag(const char *s, size_t n, size_t from) {
     return n;
 }
 
+/* jinja2's raw rule: {%(-|+)? ws raw ws (-%} | %}) — anything else is an ordinary tag. */
 static bool is_raw_tag(const char *s, size_t n, size_t at) {
     size_t i = at + 2;
     if (i < n && (s[i] == '-' || s[i] == '+')) i++;
     while (i < n && is_ws(s[i])) i++;
     if (n - i < 3 || memcmp(s + i, "raw", 3)) return false;
     i += 3;
-    return i < n && (is_ws(s[i]) || s[i] == '-' || s[i] == '%');
+    while (i < n && is_ws(s[i])) i++;
+    if (i < n && s[i] == '-') i++;
+    return n - i >= 2 && !memcmp(s + i, "%}", 2);
+}
+
+/* End of the text before a tag at ts whose sign (after "{%" / "{#" / "{{") is `sign`: `-`
+ * strips all whitespace, lstrip_blocks strips spaces/tabs back to a line start (block and
+ * comment tags only; `+` keeps them). */
+static size_t text_end_before(const lexer *L, size_t pos, size_t ts, char kind, char sign) {
+    size_t text_end = ts;
+    if (sign == '-') {
+        while (text_end > pos && is_ws(L->s[text_end - 1])) text_end--;
+    } else if (sign != '+' && kind != '{') {
+        size_t l = text_end;
+        while (l > pos && L->s[l - 1] != '\n') l--;
+        bool line_starting = pos == 0 || L->s[pos - 1] == '\n';
+        bool all_ws = l < text_end;
+        for (size_t k = l; k < text_end && all_ws; k++) all_ws = is_ws(L->s[k]);
+        if ((l > pos || line_starting) && all_ws) text_end = l;
+    }
+    return text_end;
+}
+
+/* {% raw %}...{% endraw %} starting at ts: the body is text, taken as written. */
+static lmd_status lex_raw(lexer *L, size_t ts, size_t *pos_out, bool *strip_after, bool *trim_nl) {
+    size_t i = ts + 2;
+    if (L->s[i] == '-' || L->s[i] == '+') i++;
+    while (i < L->n && is_ws(L->s[i])) i++;
+    i += 3; /* raw */
+    while (i < L->n && is_ws(L->s[i])) i++;
+    bool begin_minus = i < L->n && L->s[i] == '-';
+    if (begin_minus) i++;
+    if (L->n - i < 2 || memcmp(L->s + i, "%}", 2)) return lex_fail(L, i, LMD_E_FORMAT, "syntax error: expected '%}' after raw");
+    i += 2;
+    if (begin_minus) while (i < L->n && is_ws(L->s[i])) i++;
+    size_t body = i;
+    for (size_t e = body; e + 1 < L->n; e++) {
+        if (L->s[e] != '{' || L->s[e + 1] != '%') continue;
+        size_t j = e + 2;
+        char sign = (j < L->n && (L->s[j] == '-' || L->s[j] == '+')) ? L->s[j++] : 0;
+        while (j < L->n && is_ws(L->s[j])) j++;
+        if (L->n - j < 6 || memcmp(L->s + j, "endraw", 6)) continue;
+        j += 6;
+        while (j < L->n && is_ws(L->s[j])) j++;
+        char end_sign = (j < L->n && (L->s[j] == '-' || L->s[j] == '+')) ? L->s[j++] : 0;
+        if (L->n - j < 2 || memcmp(L->s + j, "%}", 2)) continue;
+        size_t text_end = text_end_before(L, body, e, '%', sign);
+        if (text_end > body) {
+            lmd_status st = push(L, TK_TEXT, body, L->s + body, text_end - body, NULL);
+            if (st != LMD_OK) return st;
+        }
+        *pos_out = j + 2;
+        *strip_after = end_sign == '-';
+        *trim_nl = end_sign == 0;
+        return LMD_OK;
+    }
+    return lex_fail(L, ts, LMD_E_FORMAT, "syntax error: missing end of raw directive");
 }
 
 lmd_status jx_lex(lmd_jinja *t, jx_toks *out, lmd_err *err) {
@@ -287,20 +344,8 @@ lmd_status jx_lex(lmd_jinja *t, jx_toks *out, lmd_err *err) {
     while (pos < L.n) {
         size_t ts = find_tag(L.s, L.n, pos);
         size_t text_end = ts;
-        if (ts < L.n) {
-            char kind = L.s[ts + 1];
-            char sign = ts + 2 < L.n ? L.s[ts + 2] : 0;
-            if (sign == '-') {
-                while (text_end > pos && is_ws(L.s[text_end - 1])) text_end--;
-            } else if (sign != '+' && kind != '{') {
-                size_t l = text_end;
-                while (l > pos && L.s[l - 1] != '\n') l--;
-                bool line_starting = pos == 0 || L.s[pos - 1] == '\n';
-                bool all_ws = l < text_end;
-                for (size_t k = l; k < text_end && all_ws; k++) all_ws = is_ws(L.s[k]);
-                if ((l > pos || line_starting) && all_ws) text_end = l;
-            }
-        }
+        if (ts < L.n)
+            text_end = text_end_before(&L, pos, ts, L.s[ts + 1], ts + 2 < L.n ? L.s[ts + 2] : 0);
         if (text_end > pos && (st = push(&L, TK_TEXT, pos, L.s + pos, text_end - pos, NULL)) != LMD_OK)
             return st;
         if (ts >= L.n) break;
@@ -317,7 +362,7 @@ lmd_status jx_lex(lmd_jinja *t, jx_toks *out, lmd_err *err) {
             trim_nl = before != '-' && before != '+';
             pos = e + 2;
         } else if (kind == '%' && is_raw_tag(L.s, L.n, ts)) {
-            return lex_fail(&L, ts, LMD_E_UNSUPPORTED, "unsupported: {% raw %} block");
+            if ((st = lex_raw(&L, ts, &pos, &strip_after, &trim_nl)) != LMD_OK) return st;
         } else {
             bool is_block = kind == '%';
             if ((st = push(&L, is_block ? TK_BLOCK_BEGIN : TK_VAR_BEGIN, ts, L.s + ts, 2, NULL)) != LMD_OK)

@@ -75,6 +75,19 @@ def collect(shared):
     for p in sorted(glob.glob(os.path.join(shared, "templates/jinja/*.jinja"))):
         with open(p, encoding="utf-8", newline="") as f:
             out["jinja/" + os.path.basename(p)] = f.read()
+    # Ollama's index of known HF templates and its test set of Jinja templates.
+    idx = os.path.join(shared, "templates/go/index.json")
+    if os.path.exists(idx):
+        with open(idx, encoding="utf-8") as f:
+            for i, e in enumerate(json.load(f)):
+                if isinstance(e.get("template"), str):
+                    out["ollama-index/%d-%s" % (i, e.get("name"))] = e["template"]
+    jl = os.path.join(shared, "templates/go/testdata/templates.jsonl")
+    if os.path.exists(jl):
+        with open(jl, encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                for k, v in json.loads(line).items():
+                    out["ollama-testdata/%d-%s" % (i, k)] = v
     configs, ggufs = [], []
     # os.walk without following links: ../shared holds a link to itself.
     for root, dirs, files in os.walk(shared):

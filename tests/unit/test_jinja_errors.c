@@ -50,8 +50,11 @@ T_TEST(jinja_unsupported_features_are_named) {
     T_EQ_INT(run("{{ x is divisibleby3 }}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_UNSUPPORTED);
     T_EQ_INT(run("{% for x in y recursive %}{% endfor %}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_UNSUPPORTED);
     T_CHECK(strstr(msg, "recursive") != NULL);
-    T_EQ_INT(run("{% raw %}x{% endraw %}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_UNSUPPORTED);
-    T_EQ_INT(run("{{ '%s' % 1 }}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_UNSUPPORTED);
+    T_EQ_INT(run("{% call f() %}x{% endcall %}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_UNSUPPORTED);
+    T_CHECK(strstr(msg, "call") != NULL);
+    T_EQ_INT(run("{{ '%x' % 1 }}", NULL, NULL, msg, sizeof msg, NULL), LMD_E_UNSUPPORTED);
+    T_CHECK(strstr(msg, "%x") != NULL);
+    T_EQ_INT(run("{% raw %}x", NULL, NULL, msg, sizeof msg, NULL), LMD_E_FORMAT);
 }
 
 T_TEST(jinja_raise_exception_is_invalid_with_its_message) {

@@ -94,6 +94,13 @@ T_TEST(jinja_string_methods_and_slices) {
     T_RENDER("{{ [1,2,3,4][1:3] }}{{ [1,2,3][-1] }}{{ [1,2,3][::-1] }}{{ [1][5] }}", NULL, "[2, 3]3[3, 2, 1]");
 }
 
+T_TEST(jinja_raw_blocks_cycle_and_percent_format) {
+    T_RENDER("a\n  {% raw %}{{ x }} {% if %}\n  {% endraw %}\nb {%- raw -%}   q {{ y }}   {%- endraw -%}   c", NULL,
+             "a\n{{ x }} {% if %}\nbq {{ y }}c");
+    T_RENDER("{% for x in ['a','b','c'] %}{{ loop.cycle('odd', 'even') }}{% endfor %}|{{ '%s-%d-%r-%5.2f%%' % ('x', 3, 'y', 2.5) }}|{{ '%s!'|format('hi') }}|{{ '%05d' % 42 }}",
+             NULL, "oddevenodd|x-3-'y'- 2.50%|hi!|00042");
+}
+
 T_TEST(jinja_strftime_now_uses_the_fixed_clock) {
     lmd_err err;
     lmd_err_clear(&err);
