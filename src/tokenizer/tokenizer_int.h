@@ -56,6 +56,7 @@ struct lmd_vocab {
     char *pieces;           /* token_to_piece(id, special=true) for every id */
     uint32_t *poff, *plen;
 
+    bool spm_split;         /* SPM: words can be encoded one by one (lmd_spm_words_independent) */
     int32_t byte_id[256];   /* the token for one raw byte (SPM <0xXX>/raw, BPE byte char), -1 */
     char pre_name[64];
     lmd_pretok_rx *pre;     /* BPE only: compiled pre-tokenizer */
@@ -65,6 +66,8 @@ struct lmd_vocab {
 int32_t lmd_vocab_find(const lmd_vocab *v, const char *s, size_t len);
 /* BPE merge rank of (left, right), -1 when none. */
 int32_t lmd_vocab_merge_rank(const lmd_vocab *v, int32_t left, int32_t right);
+
+bool lmd_spm_words_independent(const lmd_vocab *v);
 
 /* Encoders: append ids for one raw text fragment (no special tokens inside). */
 lmd_status lmd_spm_encode(const lmd_vocab *v, const char *text, size_t len, lmd_ids *out);

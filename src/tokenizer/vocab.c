@@ -465,6 +465,7 @@ lmd_status lmd_vocab_load(const lmd_gguf *g, lmd_vocab **out, lmd_err *err) {
         if ((st = lmd_pretok_compile(pre, &v->pre, err))) goto fail;
     }
     find_byte_tokens(v);
+    if (v->kind == LMD_VOCAB_SPM) v->spm_split = lmd_spm_words_independent(v);
     static const struct { const char *key; size_t field; } ids[] = {
         { "tokenizer.ggml.bos_token_id", offsetof(lmd_vocab, bos) },
         { "tokenizer.ggml.eos_token_id", offsetof(lmd_vocab, eos) },

@@ -8,6 +8,7 @@
 #include "t.h"
 #include "gguf/gguf.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_int.h"
 
 static lmd_vocab *load(const char *name) {
     char rel[256];
@@ -167,5 +168,39 @@ T_TEST(spm_space_prefix_rules) {
     T_EQ_STR(t, "Hello world");
     free(t);
     free(a);
+    lmd_vocab_free(v);
+}
+
+/* The SPM word-by-word shortcut (vocabularies where no token has U+2581 inside after another
+ * character) gives exactly what encoding the whole text at once gives, also around invalid
+ * bytes and runs of spaces. */
+T_TEST(spm_word_split_equals_whole_text) {
+    lmd_vocab *v = load("llama-spm");
+    if (!v) T_SKIP("shared vocabularies missing");
+    T_CHECK(v->spm_split);
+    static const char *const parts[] = { " ", "  ", "a", "the", "\xe2\x96\x81", "\xe2", "\x96", "\x81",
+                                         "\xc3\xa9", "\xff", "\n", "Hello", "\xe2\x96\x81\xe2\x96\x81", "x" };
+    uint64_t seed = 7;
+    char text[512];
+    for (int k = 0; k < 300; k++) {
+        size_t n = 0;
+        while (n < 400) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            const char *p = parts[seed % (sizeof parts / sizeof *parts)];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        int32_t *a = NULL, *b = NULL;
+        v->spm_split = true;
+        int64_t na = tok(v, text, n, false, &a);
+        v->spm_split = false;
+        int64_t nb = tok(v, text, n, false, &b);
+        if (na != nb || (na > 0 && memcmp(a, b, (size_t)na * sizeof *a) != 0)) {
+            T_FAILF("text %d: word split gives %lld ids, whole text %lld", k, (long long)na, (long long)nb);
+            k = 300;
+        }
+        free(a);
+        free(b);
+    }
     lmd_vocab_free(v);
 }
