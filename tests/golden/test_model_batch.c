@@ -4,12 +4,43 @@
  * Reference run: each prompt alone (one decode for the prompt, then greedy one token per
  * decode), calling thread only. Then the same prompts all in ONE batch, interleaved, with
  * greedy steps batching every sequence, on a 2-thread pool: the logits must be bit-identical
- * and the greedy tokens equal. Blocks must all be back on the free list after each run. */
+ * and the greedy tokens equal. Blocks must all be back on the free list after each run, and
+ * no decode step may allocate memory. */
 #include <jansson.h>
 
 #include "model/model.h"
 #include "tensor/pool.h"
 #include "t.h"
+
+/* Counting allocator: the decode step must not allocate (DESIGN.md, decision 6). glibc's
+ * __libc_* entry points let this binary interpose malloc without dlsym. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static int counting;
+static long n_allocs;
+void *malloc(size_t n) {
+    if (__atomic_load_n(&counting, __ATOMIC_RELAXED)) __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t m) {
+    if (__atomic_load_n(&counting, __ATOMIC_RELAXED)) __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n) {
+    if (__atomic_load_n(&counting, __ATOMIC_RELAXED)) __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_realloc(p, n);
+}
+
+/* lmd_model_decode with allocations counted; the count must stay zero. */
+static lmd_status decode_counted(lmd_model_ctx *c, const lmd_batch *b, lmd_err *err) {
+    long before = n_allocs;
+    __atomic_store_n(&counting, 1, __ATOMIC_RELAXED);
+    lmd_status st = lmd_model_decode(c, b, err);
+    __atomic_store_n(&counting, 0, __ATOMIC_RELAXED);
+    T_EQ_INT(n_allocs - before, 0);
+    return st;
+}
 
 #define N_PROMPTS 6
 #define N_GEN 8
@@ -64,7 +95,7 @@ static void run_alone(lmd_model_ctx *c, prompts *P, int p, int64_t chunk, bool r
     for (int64_t i0 = 0; i0 < P->n[p]; i0 += chunk) {
         int64_t n = P->n[p] - i0 < chunk ? P->n[p] - i0 : chunk;
         lmd_batch b = { .n_tokens = n, .token = P->ids[p] + i0, .pos = pos + i0, .seq = seq };
-        T_CHECK(lmd_model_decode(c, &b, &err) == LMD_OK);
+        T_CHECK(decode_counted(c, &b, &err) == LMD_OK);
     }
     const float *lg = lmd_model_logits(c, 0);
     if (record) {
@@ -100,7 +131,7 @@ static void run_together(lmd_model_ctx *c, prompts *P) {
                 seq[n++] = sid[p];
             }
     lmd_batch b = { .n_tokens = n, .token = tok, .pos = pos, .seq = seq };
-    if (lmd_model_decode(c, &b, &err) != LMD_OK) {
+    if (decode_counted(c, &b, &err) != LMD_OK) {
         T_FAILF("batched decode: %s", err.msg);
         return;
     }
@@ -124,7 +155,7 @@ static void run_together(lmd_model_ctx *c, prompts *P) {
             seq[p] = sid[p];
         }
         lmd_batch bg = { .n_tokens = N_PROMPTS, .token = tok, .pos = pos, .seq = seq };
-        T_CHECK(lmd_model_decode(c, &bg, &err) == LMD_OK);
+        T_CHECK(decode_counted(c, &bg, &err) == LMD_OK);
         for (int p = 0; p < N_PROMPTS; p++) next[p] = argmax(lmd_model_logits(c, p), nv);
     }
     for (int p = 0; p < N_PROMPTS; p++) lmd_model_seq_free(c, sid[p]);
